@@ -1,0 +1,1 @@
+"""Admin for wall kiosk keys (filled in by the wall screen work)."""

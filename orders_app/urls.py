@@ -1,0 +1,14 @@
+from django.urls import path
+
+from orders_app.views import board, health, wall
+
+urlpatterns = [
+    path("", board.board, name="board"),
+    path("orders/rows/", board.board_rows, name="board-rows"),
+    path("orders/export.csv", board.board_export, name="board-export"),
+    path("orders/<int:order_id>/", board.order_detail, name="order-detail"),
+    path("orders/<int:order_id>/panel/", board.order_panel, name="order-panel"),
+    path("wall/", wall.wall, name="wall"),
+    path("wall/poll/", wall.wall_poll, name="wall-poll"),
+    path("healthz", health.healthz, name="healthz"),
+]

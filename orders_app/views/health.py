@@ -1,0 +1,24 @@
+"""/healthz: how fresh the cache is, for monitors. No login, no secrets."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from orders_app.selectors.sync import cached_order_count, sync_health
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    health = sync_health()
+    body = {
+        "status": health.status,
+        "last_success_at": health.last_success_at.isoformat() if health.last_success_at else None,
+        "age_seconds": None if health.age_seconds is None else round(health.age_seconds, 1),
+        "consecutive_failures": health.consecutive_failures,
+        "last_error": health.last_error or None,
+        "orders": cached_order_count(),
+    }
+    return JsonResponse(body, status=503 if health.is_stale else 200)
