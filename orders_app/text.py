@@ -61,3 +61,32 @@ def phone_query_digits(query: str) -> str | None:
     if only.startswith("0") and len(only) >= 10:
         return only[1:]
     return only
+
+
+def search_text_for(
+    *,
+    order_id: int | str,
+    customer_name: str = "",
+    customer_phone: str = "",
+    customer_address: str = "",
+    comment: str = "",
+    item_names: list[str] | tuple[str, ...] = (),
+    modifier_names: list[str] | tuple[str, ...] = (),
+    notes: list[str] | tuple[str, ...] = (),
+    extra: list[str] | tuple[str, ...] = (),
+) -> str:
+    """The folded text the board's ``q`` searches: id, customer, phone digits, address,
+    product and modifier names, notes and comments."""
+    parts = [
+        f"#{order_id}",
+        customer_name,
+        customer_address,
+        comment,
+        *item_names,
+        *modifier_names,
+        *notes,
+        *extra,
+    ]
+    text = " | ".join(fold(p) for p in parts if p)
+    phones = " ".join(phone_search_forms(customer_phone))
+    return f"{text} | tel:{phones}" if phones else text

@@ -1,0 +1,30 @@
+"""make bench: run every bench/bench_*.py in turn; each prints numbers and records its section."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    scripts = sorted(HERE.glob("bench_*.py"))
+    if len(sys.argv) > 1:
+        scripts = [s for s in scripts if any(name in s.name for name in sys.argv[1:])]
+    failed = []
+    for script in scripts:
+        print(f"\n=== {script.name} ===", flush=True)
+        code = subprocess.call([sys.executable, str(script)], cwd=HERE.parent)
+        if code:
+            failed.append(script.name)
+    print(f"\nResults: {HERE / 'RESULTS.md'}")
+    if failed:
+        print("Failed: " + ", ".join(failed))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
