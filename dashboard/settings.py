@@ -108,7 +108,10 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------------------------
-DATABASE_URL = envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'pass.sqlite3'}")
+# The demo (simulator) cache and a live restaurant's cache never share a default database file.
+_HAS_CLOPOS_CREDENTIALS = bool(envstr("CLOPOS_TOKEN") or envstr("CLOPOS_CLIENT_ID"))
+_default_db = VAR_DIR / ("pass.sqlite3" if _HAS_CLOPOS_CREDENTIALS else "pass-demo.sqlite3")
+DATABASE_URL = envstr("DATABASE_URL", f"sqlite:///{_default_db}")
 DATABASES = {"default": database_from_url(DATABASE_URL, base_dir=BASE_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -39,7 +39,11 @@ def ensure_manager(
             user.save(update_fields=["password"])
         return ManagerResult(username, False, f"Login: {username} / (MANAGER_PASSWORD)")
     if user is None:
-        generated = secrets.token_urlsafe(12)
+        # One generated password per machine: the demo and live databases share it.
+        stored = (
+            password_file.read_text(encoding="utf-8").strip() if password_file.is_file() else ""
+        )
+        generated = stored or secrets.token_urlsafe(12)
         User.objects.create_superuser(username=username, password=generated, email="")
         password_file.parent.mkdir(parents=True, exist_ok=True)
         password_file.write_text(generated + "\n", encoding="utf-8")
