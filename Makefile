@@ -40,7 +40,17 @@ test: $(DEV_STAMP) system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	PASS_IGNORE_DOTENV=1 $(PY) manage.py makemigrations --check --dry-run
-	PASS_IGNORE_DOTENV=1 PASS_TESTING=1 $(VENV)/bin/pytest
+	@echo "== test suite on SQLite =="
+	PASS_IGNORE_DOTENV=1 PASS_TESTING=1 DATABASE_URL= $(VENV)/bin/pytest
+	@echo "== test suite on PostgreSQL =="
+	PASS_IGNORE_DOTENV=1 PASS_TESTING=1 $(PY) .ci/with_postgres.py -- $(VENV)/bin/pytest
+
+## The suite on one database only: `make test-sqlite` or `make test-postgres` (ARGS=... for pytest).
+test-sqlite: $(DEV_STAMP)
+	PASS_IGNORE_DOTENV=1 PASS_TESTING=1 DATABASE_URL= $(VENV)/bin/pytest $(ARGS)
+
+test-postgres: $(DEV_STAMP) system-deps
+	PASS_IGNORE_DOTENV=1 PASS_TESTING=1 $(PY) .ci/with_postgres.py -- $(VENV)/bin/pytest $(ARGS)
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .

@@ -37,7 +37,9 @@ def load_dotenv(path: Path) -> None:
 
 
 def envstr(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
+    """The variable's value, or ``default`` when it is unset or blank."""
+    value = os.environ.get(name, "").strip()
+    return value or default
 
 
 def envbool(name: str, default: bool) -> bool:
