@@ -1,0 +1,162 @@
+"""One sync runner at a time per database: a lease row claimed with a conditional UPDATE.
+
+The lease is a row in ``SyncLease``. A runner claims it with one UPDATE that only matches when
+the lease is free, expired, or already its own, so exactly one of two racing runners sees
+"1 row updated" on SQLite and PostgreSQL alike, from any process or host. The holder renews the
+lease while it works and clears it when done; a runner that dies simply lets it expire
+(``SYNC_LEASE_SECONDS``).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from orders_app.models import SyncLease
+
+SYNC_LEASE = "sync_orders"
+
+
+def default_holder() -> str:
+    """``host:pid``: who holds the lease, in words an operator can act on."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class LeaseHeld(Exception):
+    """Another runner holds the lease."""
+
+    def __init__(self, *, name: str, holder: str, expires_at: datetime | None) -> None:
+        self.name = name
+        self.holder = holder
+        self.expires_at = expires_at
+        until = (
+            timezone.localtime(expires_at).strftime("%Y-%m-%d %H:%M:%S %Z")
+            if expires_at
+            else "unknown"
+        )
+        command = "sync_orders" if name == SYNC_LEASE else name
+        super().__init__(
+            f"another {command} is running (holder {holder or 'unknown'}, lease until {until})"
+        )
+
+
+class LeaseLost(Exception):
+    """The lease expired and someone else took it: stop writing."""
+
+
+@dataclass
+class Lease:
+    name: str
+    holder: str
+    seconds: int
+    expires_at: datetime
+    renewed_at: datetime
+
+    def renew(self, *, now: datetime | None = None, force: bool = False) -> None:
+        lease_renew(self, now=now, force=force)
+
+    def release(self) -> None:
+        lease_release(self)
+
+
+def _ensure_row(name: str) -> None:
+    if SyncLease.objects.filter(name=name).exists():
+        return
+    try:
+        with transaction.atomic():
+            SyncLease.objects.create(name=name)
+    except IntegrityError:
+        pass  # another runner created it first
+
+
+def lease_acquire(
+    *,
+    name: str = SYNC_LEASE,
+    holder: str | None = None,
+    seconds: int | None = None,
+    now: datetime | None = None,
+) -> Lease:
+    """Claim the lease or raise LeaseHeld naming who has it and until when."""
+    holder = holder or default_holder()
+    seconds = seconds if seconds is not None else settings.SYNC_LEASE_SECONDS
+    now = now or timezone.now()
+    _ensure_row(name)
+    expires_at = now + timedelta(seconds=seconds)
+    claimed = (
+        SyncLease.objects.filter(name=name)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__lt=now) | Q(holder=holder))
+        .update(holder=holder, acquired_at=now, expires_at=expires_at)
+    )
+    if claimed != 1:
+        current = SyncLease.objects.filter(name=name).values("holder", "expires_at").first() or {}
+        raise LeaseHeld(
+            name=name, holder=current.get("holder", ""), expires_at=current.get("expires_at")
+        )
+    return Lease(name=name, holder=holder, seconds=seconds, expires_at=expires_at, renewed_at=now)
+
+
+def lease_wait(
+    *,
+    name: str = SYNC_LEASE,
+    holder: str | None = None,
+    seconds: int | None = None,
+    timeout: float | None = None,
+    poll: float = 1.0,
+    should_stop: Callable[[], bool] | None = None,
+    on_wait: Callable[[LeaseHeld], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Lease | None:
+    """Claim the lease, waiting for the holder to finish (or its lease to expire).
+
+    Returns None when ``should_stop`` says so first; raises the last LeaseHeld after
+    ``timeout`` seconds (None waits for ever). ``on_wait`` is told once who is in the way.
+    """
+    started = clock()
+    told = False
+    while True:
+        try:
+            return lease_acquire(name=name, holder=holder, seconds=seconds)
+        except LeaseHeld as held:
+            if on_wait is not None and not told:
+                on_wait(held)
+                told = True
+            if timeout is not None and clock() - started >= timeout:
+                raise
+        if should_stop is not None and should_stop():
+            return None
+        sleep(poll)
+
+
+def lease_renew(lease: Lease, *, now: datetime | None = None, force: bool = False) -> None:
+    """Extend the lease. Cheap to call often: it writes only once a quarter of the lease has
+    passed since the last renewal (or when ``force``). Raises LeaseLost if it is not ours."""
+    now = now or timezone.now()
+    if not force and now - lease.renewed_at < timedelta(seconds=lease.seconds / 4):
+        return
+    expires_at = now + timedelta(seconds=lease.seconds)
+    renewed = SyncLease.objects.filter(name=lease.name, holder=lease.holder).update(
+        expires_at=expires_at
+    )
+    if renewed != 1:
+        raise LeaseLost(
+            f"the {lease.name} lease was taken over by another runner; stopping this one"
+        )
+    lease.expires_at = expires_at
+    lease.renewed_at = now
+
+
+def lease_release(lease: Lease) -> None:
+    """Give the lease up (only if it is still ours)."""
+    SyncLease.objects.filter(name=lease.name, holder=lease.holder).update(
+        holder="", expires_at=None
+    )
