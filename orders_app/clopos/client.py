@@ -832,19 +832,19 @@ class CloposClient:
             )
         if status == 429:
             return self._rate_limited(response, code=code, said=said_text)
+        if status >= 500:
+            return CloposUnavailable(
+                f"Clopos failed on {where} (HTTP {status}){said}",
+                status=status,
+                code=code,
+                server_message=said_text,
+            )
         if path == "/auth" or status in (401, 403):
             return self._auth_error(body, status=status, path=path, code=code, said=said_text)
         if status == 404:
             return CloposNotFound(
                 f"Clopos has no {path} in this brand and venue{said}",
                 status=404,
-                code=code,
-                server_message=said_text,
-            )
-        if status >= 500:
-            return CloposUnavailable(
-                f"Clopos failed on {where} (HTTP {status}){said}",
-                status=status,
                 code=code,
                 server_message=said_text,
             )
