@@ -1,0 +1,751 @@
+"""Filling the order cache from Clopos: one pass at a time, idempotent, never half-written.
+
+A pass is one of three kinds, chosen from ``SyncState``:
+
+- **backfill** (first run, ``--since`` or ``--full``): every order created in the last
+  ``SYNC_BACKFILL_DAYS`` (or since a date, or ever), read ``created_at`` ascending so new orders
+  arriving meanwhile only append to the end and never shift the pages still to read.
+- **incremental** (every later run): ``updated_at`` descending from page 1, stopping once a
+  page reaches back past the watermark minus ``SYNC_OVERLAP_MINUTES``. Changes during the pass
+  move rows towards page 1, so later pages can only repeat a row, never skip one. An idle
+  restaurant costs one request and no writes to the cache.
+- **reconcile** (every ``SYNC_RECONCILE_MINUTES``, after the incremental part): re-reads today's
+  orders, and refreshes venues and sale types.
+
+Every ``date[]`` window sent to Clopos is padded by a day on each side (the API does not say
+which time zone it reads dates in) and everything that comes back is kept.
+
+Each page is written in one transaction with bulk writes: new orders are inserted, orders whose
+``content_hash`` changed are updated and their items and modifiers replaced, the rest cost
+nothing. ``SyncState.data_version`` moves only when a page changed something. The watermark
+moves only at the end of a complete pass and never past what the pass has read: a change made
+after the first page was fetched carries an ``updated_at`` at or after that moment, which the
+next pass reads back to. A pass killed midway leaves whole pages behind, and the next pass
+converges to the same cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from orders_app.clopos.errors import CloposError
+from orders_app.clopos.payloads import (
+    ParsedOrder,
+    PayloadError,
+    compact,
+    parse_order,
+    parse_sale_type,
+    parse_venue,
+)
+from orders_app.models import (
+    Order,
+    OrderEvent,
+    OrderItem,
+    OrderItemModifier,
+    SaleType,
+    SkippedOrder,
+    SyncState,
+    Venue,
+)
+from orders_app.services.locks import LeaseLost
+
+logger = logging.getLogger("orders_app.sync")
+
+BACKFILL = "backfill"
+FULL = "full"
+INCREMENTAL = "incremental"
+RECONCILE = "reconcile"
+
+# Columns a changed order rewrites (the rest, first_seen_at and id, never change).
+ORDER_UPDATE_FIELDS = [*ParsedOrder.COLUMNS, "parse_warnings", "synced_at"]
+SKIPPED_REFRESH = timedelta(minutes=10)
+# The API publishes no cap on pages; a runaway walk stops here (200 x 5000 = a million rows).
+MAX_PAGES = 5000
+
+
+# --- Results ------------------------------------------------------------------------------------
+
+
+@dataclass
+class StoreResult:
+    """What writing one batch of parsed orders did."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    status_changes: int = 0
+    changed: bool = False  # whether the data version moved
+
+    def add(self, other: StoreResult) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.skipped += other.skipped
+        self.status_changes += other.status_changes
+        self.changed = self.changed or other.changed
+
+
+@dataclass
+class Progress:
+    """Told to ``progress`` after each page."""
+
+    mode: str
+    pages: int
+    orders: int
+    total: int | None
+    elapsed: float
+
+
+@dataclass
+class PassResult:
+    ok: bool = True
+    mode: str = INCREMENTAL
+    reconciled: bool = False
+    reference_refreshed: bool = False
+    stopped: bool = False  # should_stop asked us to stop between pages
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    status_changes: int = 0
+    pages: int = 0
+    orders_read: int = 0
+    requests: int = 0
+    seconds: float = 0.0
+    fetch_seconds: float = 0.0
+    parse_seconds: float = 0.0
+    write_seconds: float = 0.0
+    data_version: int = 0
+    watermark: datetime | None = None
+    error: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    def count(self, stored: StoreResult) -> None:
+        self.created += stored.created
+        self.updated += stored.updated
+        self.unchanged += stored.unchanged
+        self.skipped += stored.skipped
+        self.status_changes += stored.status_changes
+
+    def summary_line(self) -> str:
+        """One logfmt-ish line per pass, for people and log collectors alike."""
+        if not self.ok:
+            return (
+                f"sync failed mode={self.mode} requests={self.requests} "
+                f"seconds={self.seconds:.2f} error={_quote(self.error)}"
+            )
+        word = "stopped" if self.stopped else "ok"
+        line = (
+            f"sync {word} created={self.created} updated={self.updated} "
+            f"unchanged={self.unchanged} skipped={self.skipped} requests={self.requests} "
+            f"seconds={self.seconds:.2f} version={self.data_version} mode={self.mode}"
+        )
+        if self.reconciled:
+            line += " reconciled=1"
+        return line
+
+    def as_state(self) -> dict[str, Any]:
+        """What goes into SyncState.last_pass (JSON)."""
+        data = asdict(self)
+        data["watermark"] = self.watermark.isoformat() if self.watermark else None
+        for key in ("seconds", "fetch_seconds", "parse_seconds", "write_seconds"):
+            data[key] = round(data[key], 3)
+        data["warnings"] = self.warnings[:10]
+        return data
+
+
+def _quote(text: str) -> str:
+    return '"' + " ".join(str(text).split()).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# --- Parsing a page -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Skip:
+    remote_id: str
+    reason: str
+    raw: Any
+
+
+def parse_rows(rows: Iterable[Any]) -> tuple[list[ParsedOrder], list[Skip]]:
+    """Parse every row; an unusable one becomes a Skip with its id and reason."""
+    parsed: list[ParsedOrder] = []
+    skipped: list[Skip] = []
+    for raw in rows:
+        try:
+            parsed.append(parse_order(raw))
+        except PayloadError as exc:
+            skipped.append(
+                Skip(remote_id=exc.remote_id or _anonymous_id(raw), reason=exc.reason, raw=raw)
+            )
+    return parsed, skipped
+
+
+def _anonymous_id(raw: Any) -> str:
+    digest = hashlib.sha256(compact(raw, 100_000).encode()).hexdigest()[:12]
+    return f"(no id) {digest}"
+
+
+# --- Writing a page -----------------------------------------------------------------------------
+
+
+def _order_row(parsed: ParsedOrder, *, now: datetime, first_seen: bool) -> Order:
+    order = Order(id=parsed.id, synced_at=now, **parsed.columns())
+    if first_seen:
+        order.first_seen_at = now
+    return order
+
+
+def store_orders(
+    parsed: Sequence[ParsedOrder],
+    skipped: Sequence[Skip] = (),
+    *,
+    now: datetime | None = None,
+    known_skipped: set[str] | None = None,
+) -> StoreResult:
+    """Upsert a batch (one page) of parsed orders in one transaction.
+
+    New orders are inserted with their items, modifiers and a SEEN event; orders whose content
+    hash changed are rewritten and their items replaced (a STATUS event when the status moved);
+    unchanged ones cost only the read of their hashes. ``known_skipped`` is the set of
+    SkippedOrder ids (None: read them); an order that parses again leaves that list.
+    """
+    now = now or timezone.now()
+    result = StoreResult()
+    latest: dict[int, ParsedOrder] = {}
+    for order in parsed:
+        seen = latest.get(order.id)
+        if seen is None or order.updated_at >= seen.updated_at:
+            latest[order.id] = order
+    result.unchanged += len(parsed) - len(latest)  # repeats within the page
+
+    existing = (
+        {
+            row[0]: row[1:]
+            for row in Order.objects.filter(id__in=list(latest)).values_list(
+                "id", "content_hash", "status", "updated_at"
+            )
+        }
+        if latest
+        else {}
+    )
+    new: list[ParsedOrder] = []
+    changed: list[tuple[ParsedOrder, str]] = []
+    for order_id, order in latest.items():
+        current = existing.get(order_id)
+        if current is None:
+            new.append(order)
+            continue
+        current_hash, current_status, current_updated = current
+        if current_hash == order.content_hash or order.updated_at < current_updated:
+            result.unchanged += 1  # same content, or an older copy than we have
+        else:
+            changed.append((order, current_status))
+
+    if known_skipped is None:
+        known_skipped = set(SkippedOrder.objects.values_list("remote_id", flat=True))
+    recovered = [str(i) for i in latest if str(i) in known_skipped]
+    skipped_rows = _skipped_writes(skipped, now=now)
+    result.skipped = len(skipped)
+
+    if not new and not changed and not recovered and not skipped_rows:
+        return result
+
+    with transaction.atomic():
+        if new:
+            Order.objects.bulk_create([_order_row(p, now=now, first_seen=True) for p in new])
+        if changed:
+            Order.objects.bulk_update(
+                [_order_row(p, now=now, first_seen=False) for p, _ in changed],
+                ORDER_UPDATE_FIELDS,
+                batch_size=100,
+            )
+            OrderItem.objects.filter(order_id__in=[p.id for p, _ in changed]).delete()
+        _insert_items([*new, *(p for p, _ in changed)])
+        events = [
+            OrderEvent(
+                order_id=p.id,
+                kind=OrderEvent.Kind.SEEN,
+                to_status=p.status,
+                observed_at=now,
+                remote_updated_at=p.updated_at,
+            )
+            for p in new
+        ]
+        for p, previous_status in changed:
+            if p.status != previous_status:
+                result.status_changes += 1
+                events.append(
+                    OrderEvent(
+                        order_id=p.id,
+                        kind=OrderEvent.Kind.STATUS,
+                        from_status=previous_status,
+                        to_status=p.status,
+                        observed_at=now,
+                        remote_updated_at=p.updated_at,
+                    )
+                )
+        if events:
+            OrderEvent.objects.bulk_create(events)
+        if recovered:
+            SkippedOrder.objects.filter(remote_id__in=recovered).delete()
+            known_skipped.difference_update(recovered)
+        for write in skipped_rows:
+            write()
+        known_skipped.update(s.remote_id for s in skipped)
+        if new or changed:
+            SyncState.objects.get_or_create(id=SyncState.SINGLETON_ID)
+            SyncState.objects.filter(id=SyncState.SINGLETON_ID).update(
+                data_version=F("data_version") + 1
+            )
+            result.changed = True
+    result.created = len(new)
+    result.updated = len(changed)
+    return result
+
+
+def _insert_items(orders: Sequence[ParsedOrder]) -> None:
+    items: list[OrderItem] = []
+    owners: list[tuple[OrderItem, Any]] = []
+    for order in orders:
+        for parsed_item in order.items:
+            item = OrderItem(
+                order_id=order.id,
+                position=parsed_item.position,
+                product_id=parsed_item.product_id,
+                name=parsed_item.name,
+                count=parsed_item.count,
+                portion_size=parsed_item.portion_size,
+                price=parsed_item.price,
+                line_total=parsed_item.line_total,
+                status=parsed_item.status,
+                note=parsed_item.note,
+                raw=parsed_item.raw,
+            )
+            items.append(item)
+            if parsed_item.modifiers:
+                owners.append((item, parsed_item.modifiers))
+    if not items:
+        return
+    OrderItem.objects.bulk_create(items, batch_size=500)
+    modifiers = [
+        OrderItemModifier(
+            item_id=item.pk,
+            position=m.position,
+            modifier_id=m.modifier_id,
+            name=m.name,
+            count=m.count,
+            price=m.price,
+            shape=m.shape,
+            raw=m.raw,
+        )
+        for item, parsed_modifiers in owners
+        for m in parsed_modifiers
+    ]
+    if modifiers:
+        OrderItemModifier.objects.bulk_create(modifiers, batch_size=500)
+
+
+def _skipped_writes(skipped: Sequence[Skip], *, now: datetime) -> list[Callable[[], None]]:
+    """The writes that record unusable orders: new ones inserted, known ones refreshed when
+    their payload changed or they were last noted a while ago (so idle passes write nothing)."""
+    if not skipped:
+        return []
+    by_id = {s.remote_id: s for s in skipped}
+    current = {row.remote_id: row for row in SkippedOrder.objects.filter(remote_id__in=list(by_id))}
+    writes: list[Callable[[], None]] = []
+    fresh = [
+        SkippedOrder(
+            remote_id=s.remote_id[:64],
+            reason=s.reason,
+            raw=s.raw if isinstance(s.raw, dict) else {"value": s.raw},
+            first_seen_at=now,
+            last_seen_at=now,
+        )
+        for remote_id, s in by_id.items()
+        if remote_id not in current
+    ]
+    if fresh:
+        writes.append(lambda: SkippedOrder.objects.bulk_create(fresh, ignore_conflicts=True))
+    for remote_id, row in current.items():
+        s = by_id[remote_id]
+        raw = s.raw if isinstance(s.raw, dict) else {"value": s.raw}
+        if row.raw != raw or row.reason != s.reason or now - row.last_seen_at >= SKIPPED_REFRESH:
+            writes.append(
+                lambda remote_id=remote_id, raw=raw, reason=s.reason: SkippedOrder.objects.filter(
+                    remote_id=remote_id
+                ).update(raw=raw, reason=reason, last_seen_at=now, times_seen=F("times_seen") + 1)
+            )
+    for s in skipped:
+        logger.warning("sync_skipped_order id=%s reason=%s", _quote(s.remote_id), _quote(s.reason))
+    return writes
+
+
+# --- Reference data -----------------------------------------------------------------------------
+
+
+def sync_reference_data(*, client: Any, now: datetime | None = None) -> bool:
+    """Refresh venues and sale types; True when anything changed."""
+    now = now or timezone.now()
+    changed = False
+    venues = []
+    for raw in client.venues():
+        try:
+            venues.append(parse_venue(raw))
+        except PayloadError as exc:
+            logger.warning("sync_skipped_venue reason=%s", _quote(exc.reason))
+    sale_types = []
+    for raw in client.sale_types():
+        try:
+            sale_types.append(parse_sale_type(raw))
+        except PayloadError as exc:
+            logger.warning("sync_skipped_sale_type reason=%s", _quote(exc.reason))
+    with transaction.atomic():
+        current_venues = {v.id: v for v in Venue.objects.filter(id__in=[v.id for v in venues])}
+        for venue in venues:
+            row = current_venues.get(venue.id)
+            if row is None:
+                Venue.objects.create(id=venue.id, name=venue.name, raw=venue.raw, synced_at=now)
+                changed = True
+            elif row.name != venue.name or row.raw != venue.raw:
+                Venue.objects.filter(id=venue.id).update(
+                    name=venue.name, raw=venue.raw, synced_at=now
+                )
+                changed = True
+        current_types = {
+            s.id: s for s in SaleType.objects.filter(id__in=[s.id for s in sale_types])
+        }
+        for sale_type in sale_types:
+            row = current_types.get(sale_type.id)
+            values = {
+                "name": sale_type.name,
+                "system_type": sale_type.system_type,
+                "channel": sale_type.channel,
+                "raw": sale_type.raw,
+            }
+            if row is None:
+                SaleType.objects.create(id=sale_type.id, synced_at=now, **values)
+                changed = True
+            elif any(getattr(row, k) != v for k, v in values.items()):
+                SaleType.objects.filter(id=sale_type.id).update(synced_at=now, **values)
+                changed = True
+        if changed:
+            SyncState.objects.get_or_create(id=SyncState.SINGLETON_ID)
+            SyncState.objects.filter(id=SyncState.SINGLETON_ID).update(
+                data_version=F("data_version") + 1
+            )
+    return changed
+
+
+# --- One pass -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PassPlan:
+    mode: str  # BACKFILL, FULL or INCREMENTAL
+    reconcile: bool
+    refresh_reference: bool
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def plan_pass(
+    state: SyncState,
+    *,
+    now: datetime,
+    full: bool = False,
+    since: date | None = None,
+) -> PassPlan:
+    """What this pass will read, from the sync state and the command's options."""
+    today = timezone.localdate(now)
+    pad = timedelta(days=1)
+    if full:
+        return PassPlan(mode=FULL, reconcile=False, refresh_reference=True)
+    if since is not None or state.backfill_completed_at is None or state.watermark is None:
+        start = since or today - timedelta(days=settings.SYNC_BACKFILL_DAYS)
+        return PassPlan(
+            mode=BACKFILL,
+            reconcile=False,
+            refresh_reference=True,
+            date_from=start - pad,
+            date_to=today + pad,
+        )
+    every = timedelta(minutes=settings.SYNC_RECONCILE_MINUTES)
+    due = state.last_reconcile_at is None or now - state.last_reconcile_at >= every
+    return PassPlan(
+        mode=INCREMENTAL,
+        reconcile=due,
+        refresh_reference=due,
+        date_from=today - pad if due else None,
+        date_to=today + pad if due else None,
+    )
+
+
+class _Stop(Exception):
+    """should_stop said so between two pages."""
+
+
+class _PassRun:
+    """The state of one pass while it walks pages."""
+
+    def __init__(
+        self,
+        *,
+        client: Any,
+        now: datetime,
+        result: PassResult,
+        progress: Callable[[Progress], None] | None,
+        should_stop: Callable[[], bool] | None,
+        heartbeat: Callable[[], None] | None,
+        page_size: int | None,
+        clock: Callable[[], float],
+    ) -> None:
+        self.client = client
+        self.now = now
+        self.result = result
+        self.progress = progress
+        self.should_stop = should_stop
+        self.heartbeat = heartbeat
+        self.page_size = page_size
+        self.clock = clock
+        self.started = clock()
+        self.known_skipped = set(SkippedOrder.objects.values_list("remote_id", flat=True))
+        self.max_updated: datetime | None = None
+
+    def walk(
+        self,
+        *,
+        mode: str,
+        sort: str,
+        direction: int,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        stop_before: datetime | None = None,
+    ) -> None:
+        """Read pages 1, 2, ... and store each; stop on a short or empty page, once ``total``
+        rows have come, or (``stop_before``) once a page reaches back past that time."""
+        received = 0
+        for number in range(1, MAX_PAGES + 1):
+            t0 = self.clock()
+            page = self.client.orders_page(
+                page=number,
+                limit=self.page_size,
+                sort=sort,
+                direction=direction,
+                date_from=date_from,
+                date_to=date_to,
+            )
+            t1 = self.clock()
+            rows = [*page.rows, *getattr(page, "invalid_rows", [])]
+            parsed, skipped = parse_rows(rows)
+            t2 = self.clock()
+            stored = store_orders(parsed, skipped, now=self.now, known_skipped=self.known_skipped)
+            t3 = self.clock()
+            self.result.fetch_seconds += t1 - t0
+            self.result.parse_seconds += t2 - t1
+            self.result.write_seconds += t3 - t2
+            self.result.count(stored)
+            if stored.changed:
+                self.result.data_version += 1
+            self.result.pages += 1
+            self.result.orders_read += len(rows)
+            received += len(rows)
+            oldest: datetime | None = None
+            for order in parsed:
+                if self.max_updated is None or order.updated_at > self.max_updated:
+                    self.max_updated = order.updated_at
+                if oldest is None or order.updated_at < oldest:
+                    oldest = order.updated_at
+            if self.heartbeat is not None:
+                self.heartbeat()
+            if self.progress is not None:
+                self.progress(
+                    Progress(
+                        mode=mode,
+                        pages=self.result.pages,
+                        orders=self.result.orders_read,
+                        total=page.total,
+                        elapsed=self.clock() - self.started,
+                    )
+                )
+            limit = page.limit or self.page_size or 1
+            if not rows or len(rows) < limit:
+                return
+            if page.total is not None and received >= page.total:
+                return
+            if stop_before is not None and oldest is not None and oldest < stop_before:
+                return
+            if self.should_stop is not None and self.should_stop():
+                raise _Stop
+        logger.warning("sync_page_cap pages=%s mode=%s", MAX_PAGES, mode)
+
+
+def sync_pass(
+    *,
+    client: Any = None,
+    now: datetime | None = None,
+    full: bool = False,
+    since: date | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    heartbeat: Callable[[], None] | None = None,
+    page_size: int | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> PassResult:
+    """One sync pass (backfill, incremental, and a reconcile when due); see the module doc.
+
+    Records the outcome on SyncState. On failure the cache keeps what it had (pages already
+    written stay, whole), the failure is counted, and the exception is raised again.
+    """
+    if client is None:
+        from orders_app.clopos.client import CloposClient
+
+        client = CloposClient.from_settings()
+    now = now or timezone.now()
+    state = SyncState.get()
+    plan = plan_pass(state, now=now, full=full, since=since)
+    result = PassResult(mode=plan.mode, data_version=state.data_version)
+    requests_before = getattr(client, "requests_made", 0)
+    run = None
+    try:
+        run = _PassRun(
+            client=client,
+            now=now,
+            result=result,
+            progress=progress,
+            should_stop=should_stop,
+            heartbeat=heartbeat,
+            page_size=page_size,
+            clock=clock,
+        )
+        if plan.mode in (BACKFILL, FULL):
+            run.walk(
+                mode=plan.mode,
+                sort="created_at",
+                direction=1,
+                date_from=plan.date_from,
+                date_to=plan.date_to,
+            )
+        else:
+            overlap = timedelta(minutes=settings.SYNC_OVERLAP_MINUTES)
+            run.walk(
+                mode=INCREMENTAL,
+                sort="updated_at",
+                direction=-1,
+                stop_before=state.watermark - overlap,
+            )
+            if plan.reconcile:
+                if should_stop is not None and should_stop():
+                    raise _Stop
+                run.walk(
+                    mode=RECONCILE,
+                    sort="created_at",
+                    direction=1,
+                    date_from=plan.date_from,
+                    date_to=plan.date_to,
+                )
+                result.reconciled = True
+        if plan.refresh_reference:
+            result.reference_refreshed = _refresh_reference(client, now=now, result=result)
+    except _Stop:
+        result.stopped = True
+    except Exception as exc:
+        result.ok = False
+        result.error = failure_message(exc)
+        result.requests = getattr(client, "requests_made", 0) - requests_before
+        result.seconds = clock() - (run.started if run else clock())
+        try:
+            record_failure(result, now=now)
+        except Exception:
+            logger.exception("sync_record_failure_failed")
+        logger.warning("sync_failed mode=%s error=%s", plan.mode, _quote(result.error))
+        raise
+    result.requests = getattr(client, "requests_made", 0) - requests_before
+    result.seconds = clock() - run.started
+    finished = now + timedelta(seconds=result.seconds)
+    if result.stopped:
+        SyncState.objects.filter(id=SyncState.SINGLETON_ID).update(
+            last_attempt_at=now, last_pass=result.as_state()
+        )
+        return result
+
+    # The watermark: never past what this pass read, never behind where it was.
+    watermark = state.watermark
+    if run.max_updated is not None or plan.mode in (BACKFILL, FULL):
+        candidate = min(run.max_updated or now, now)
+        watermark = candidate if watermark is None else max(watermark, candidate)
+    result.watermark = watermark
+    updates: dict[str, Any] = {
+        "source": "demo" if settings.CLOPOS_DEMO else "live",
+        "last_attempt_at": now,
+        "last_success_at": finished,
+        "consecutive_failures": 0,
+        "failing_since": None,
+        "watermark": watermark,
+        "last_pass": result.as_state(),
+    }
+    if plan.mode in (BACKFILL, FULL):
+        updates["backfill_completed_at"] = finished
+        updates["last_reconcile_at"] = now
+    elif result.reconciled:
+        updates["last_reconcile_at"] = now
+    SyncState.objects.filter(id=SyncState.SINGLETON_ID).update(**updates)
+    return result
+
+
+def _refresh_reference(client: Any, *, now: datetime, result: PassResult) -> bool:
+    """Venues and sale types; a failure here is a warning, never a failed pass."""
+    try:
+        changed = sync_reference_data(client=client, now=now)
+    except CloposError as exc:
+        result.warnings.append(f"venues and sale types not refreshed: {exc}")
+        logger.warning("sync_reference_failed error=%s", _quote(str(exc)))
+        return False
+    if changed:
+        result.data_version += 1
+    return True
+
+
+def failure_message(exc: BaseException) -> str:
+    """Plain words for the sync state and the pages: the client's typed errors already say
+    what to fix; anything else is named without internals. Configured secrets never appear."""
+    if isinstance(exc, CloposError | LeaseLost):
+        text = str(exc)
+    else:
+        text = (
+            f"Sync stopped on an internal error ({type(exc).__name__}); "
+            "the cache keeps what it had. See the sync_orders log for details."
+        )
+    for name in ("CLOPOS_TOKEN", "CLOPOS_CLIENT_SECRET"):
+        secret = getattr(settings, name, "") or ""
+        if len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text[:1000]
+
+
+def record_failure(result: PassResult, *, now: datetime) -> None:
+    """Count a failed pass on SyncState; the cached data is left as it is."""
+    SyncState.objects.get_or_create(id=SyncState.SINGLETON_ID)
+    SyncState.objects.filter(id=SyncState.SINGLETON_ID).update(
+        source="demo" if settings.CLOPOS_DEMO else "live",
+        last_attempt_at=now,
+        last_error=result.error,
+        last_error_at=now,
+        failing_since=Coalesce(F("failing_since"), Value(now, output_field=DateTimeField())),
+        consecutive_failures=F("consecutive_failures") + 1,
+        last_pass=result.as_state(),
+    )
