@@ -282,6 +282,14 @@ def test_an_unknown_integrator_points_at_clopos_integrator_id(rsps, fake_time) -
         make_client(fake_time).orders_page()
 
 
+def test_missing_credential_fields_ask_for_all_four_settings(rsps, fake_time) -> None:
+    sentence = "Missing client_id, client_secret, brand, or integrator_id"
+    rsps.post(AUTH, status=400, json={"success": False, "error": sentence, "message": sentence})
+    with pytest.raises(CloposAuthError, match="credentials are missing") as caught:
+        make_client(fake_time).orders_page()
+    assert "CLOPOS_CLIENT_SECRET" in str(caught.value)
+
+
 def test_test_integrator_on_a_production_brand_gets_its_own_error_despite_http_200(
     rsps, fake_time
 ) -> None:

@@ -874,15 +874,15 @@ class CloposClient:
         text = f"{body.get('error') or ''} {body.get('message') or ''}".lower()
         tail = f" (Clopos said: {said})" if said else ""
         if path == "/auth":
-            if "integrator" in text:
-                message = (
-                    f"Clopos does not accept this integrator{tail}: check CLOPOS_INTEGRATOR_ID "
-                    "(request one at https://forms.gle/Y9P1Wnv4QFAruxny8)"
-                )
-            elif "missing" in text:
+            if "missing" in text:
                 message = (
                     f"Clopos says credentials are missing{tail}: set CLOPOS_CLIENT_ID, "
                     "CLOPOS_CLIENT_SECRET, CLOPOS_BRAND and CLOPOS_INTEGRATOR_ID"
+                )
+            elif "integrator" in text:
+                message = (
+                    f"Clopos does not accept this integrator{tail}: check CLOPOS_INTEGRATOR_ID "
+                    "(request one at https://forms.gle/Y9P1Wnv4QFAruxny8)"
                 )
             elif "disabled" in text:
                 message = (
