@@ -1,10 +1,178 @@
-"""Placeholder until the board lands (issue 3)."""
+"""The manager board: the page, its list fragment (polled), one order, its panel, CSV export."""
 
-from django.http import HttpResponse
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+from django_htmx.middleware import HtmxDetails
+
+from orders_app.forms.board import BoardFilterForm
+from orders_app.selectors.orders import (
+    BoardFilters,
+    board_page,
+    channel_choices,
+    export_rows,
+    quick_ranges,
+    venue_choices,
+)
+from orders_app.selectors.orders import (
+    order_detail as select_order_detail,
+)
+from orders_app.selectors.sync import SyncHealth, sync_health
+
+BOARD_TEMPLATE = "orders_app/board.html"
 
 
-def _todo(*args, **kwargs):
-    return HttpResponse("Not built yet", status=501)
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
 
 
-board = board_rows = board_export = order_detail = order_panel = _todo
+def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Login required; an htmx request from an expired session sends the page to the login."""
+
+    @wraps(view)
+    def wrapper(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        if request.htmx:
+            next_url = request.htmx.current_url_abs_path or reverse("board")
+            response = HttpResponse(status=401)
+            response["HX-Redirect"] = f"{settings.LOGIN_URL}?{urlencode({'next': next_url})}"
+            return response
+        return redirect_to_login(request.get_full_path())
+
+    return wrapper
+
+
+def _is_fragment(request: HtmxHttpRequest) -> bool:
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _results_context(
+    *, form: BoardFilterForm, health: SyncHealth, fragment: bool
+) -> tuple[dict[str, Any], int]:
+    if form.is_valid():
+        filters = BoardFilters.from_cleaned(form.cleaned_data)
+        page = board_page(filters=filters)
+        status = 200
+    else:
+        filters, page, status = BoardFilters(), None, 400
+    poll_params = filters.params(page=page.page) if page else []
+    poll_params.append(("v", health.poll_token))
+    context = {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "sync": health,
+        "fragment": fragment,
+        "poll_url": f"{reverse('board-rows')}?{urlencode(poll_params)}",
+        "export_url": f"{reverse('board-export')}?{filters.querystring()}",
+        "poll_seconds": settings.BOARD_POLL_SECONDS,
+    }
+    return context, status
+
+
+@require_GET
+@manager_required
+def board(request: HtmxHttpRequest) -> HttpResponse:
+    form = BoardFilterForm(request.GET)
+    health = sync_health()
+    fragment = _is_fragment(request)
+    context, status = _results_context(form=form, health=health, fragment=fragment)
+    if fragment:
+        return render(request, f"{BOARD_TEMPLATE}#results", context, status=status)
+    filters: BoardFilters = context["filters"]
+    context.update(
+        channels=channel_choices(data_version=health.data_version),
+        venues=venue_choices(),
+        quick_ranges=[
+            (label, start, end, filters.querystring(date_from=start, date_to=end))
+            for label, (start, end) in quick_ranges().items()
+        ],
+    )
+    return render(request, BOARD_TEMPLATE, context, status=status)
+
+
+@require_GET
+@manager_required
+def board_rows(request: HtmxHttpRequest) -> HttpResponse:
+    """The list fragment the page polls: 204 while the poll token (``v``) is current."""
+    health = sync_health()
+    if request.GET.get("v") == health.poll_token:
+        return HttpResponse(status=204)
+    context, status = _results_context(
+        form=BoardFilterForm(request.GET), health=health, fragment=True
+    )
+    return render(request, f"{BOARD_TEMPLATE}#results", context, status=status)
+
+
+@require_GET
+@manager_required
+def order_detail(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    detail = select_order_detail(order_id=order_id)
+    if detail is None:
+        raise Http404("No such order in the cache")
+    return render(
+        request,
+        "orders_app/order_detail.html",
+        {"detail": detail, "order": detail.order, "sync": sync_health()},
+    )
+
+
+@require_GET
+@manager_required
+def order_panel(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    detail = select_order_detail(order_id=order_id)
+    if detail is None:
+        raise Http404("No such order in the cache")
+    return render(
+        request, "orders_app/_order_detail.html", {"detail": detail, "order": detail.order}
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_lines(rows: Iterator[list[str]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield "\ufeff"  # so spreadsheet software reads UTF-8 (Azerbaijani, Russian) correctly
+    for row in rows:
+        yield writer.writerow(row)
+
+
+@require_GET
+@manager_required
+def board_export(request: HtmxHttpRequest) -> HttpResponse:
+    """CSV of every order matching the current filter (all pages), streamed."""
+    form = BoardFilterForm(request.GET)
+    if not form.is_valid():
+        problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+        return HttpResponse(
+            f"Invalid filter: {problems}", status=400, content_type="text/plain; charset=utf-8"
+        )
+    filters = BoardFilters.from_cleaned(form.cleaned_data)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(
+        _csv_lines(export_rows(filters=filters)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="pass-orders-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
