@@ -1,0 +1,78 @@
+"""The Clopos simulator: a fake Clopos Open API v2 brand on loopback, over real HTTP.
+
+It follows the documented contract in ``/work/shared/clopos/API.md`` ([D] exactly, [S]
+accepted, [I] liberal) under ``/open-api/v2`` and plays a Baku restaurant with two venues whose
+orders move PENDING → RECEIVED (1–4 min) → DELIVERED (20–50 min), some IGNORE.
+
+Command line (thin shell in ``orders_app/management/commands/clopos_simulator.py``)::
+
+    python manage.py clopos_simulator [--port 8765] [--host 127.0.0.1] [--seed 1]
+        [--orders 300] [--days 7] [--new-every 0] [--rate-limit 300] [--token-ttl 3600]
+        [--faults 500,504,slow,429,html,truncated,success_false,token_expired]
+        [--fault-rate 0.0] [--fault-every 0] [--slow-seconds 12] [--now 2026-02-02T14:00:00Z]
+        [--hostile]
+
+It accepts ``settings.CLOPOS_DEMO_CREDENTIALS`` and prints one startup line with its URL.
+Same ``--seed`` and ``--now`` → the same restaurant, orders and statuses.
+
+Python API (tests)::
+
+    sim = Simulator(SimulatorConfig(seed=1, orders=40, days=3, frozen=True))
+    server = serve_in_thread(sim, port=0)
+    server.base_url                       # "http://127.0.0.1:PORT/open-api/v2"
+    sim.add_order(**overrides) -> dict    # created now; status=..., customer=None, comment=...
+    sim.set_status(order_id, "RECEIVED")  # explicit override, freezes automatic progress
+    sim.update_order(order_id, **changes) # updated_at moves; payload={...} merges
+    sim.clock.advance(seconds); sim.clock.set(datetime)   # statuses follow the clock
+    sim.inject("500", count=2)            # the next 2 authenticated requests fail that way
+    sim.faults.configure(kinds=("504",), rate=0.1, every=0)
+    sim.expire_tokens()                   # tokens issued so far → 401 "Token expired"
+    sim.request_log                       # [LogEntry(method, path, query, status, headers, fault)]
+    sim.reset_log()
+    server.stop()
+
+Data time (created_at, statuses, ``unix``) follows ``sim.clock``; token expiry and rate limits
+follow real time, so advancing the clock never expires a token by surprise.
+
+HTTP controls, for browser tests and drills driving a simulator in another process (no auth)::
+
+    GET    /_sim/state                      now, version, counts by status, pending faults
+    POST   /_sim/orders                     JSON overrides → 201 {"data": order}
+    GET    /_sim/orders/<id>
+    POST   /_sim/orders/<id>                JSON changes (update_order)
+    POST   /_sim/orders/<id>/status         {"status": "RECEIVED"}
+    POST   /_sim/faults                     {"kind": "500", "count": 2} and/or
+                                            {"kinds": [...], "rate": 0.1, "every": 5}
+    DELETE /_sim/faults                     clear queued and scheduled faults
+    POST   /_sim/clock                      {"advance": 120} or {"set": "2026-02-02T14:00:00Z"}
+    POST   /_sim/tokens/expire
+    POST   /_sim/rate-limit                 {"limit": 5}
+    GET    /_sim/requests, DELETE /_sim/requests   the request log
+
+Contract choices where the docs are silent ([I]): ``date[0]``/``date[1]`` are read in
+Asia/Baku local time; ``limit`` accepts 1–1000; without ``x-venue`` every venue's orders are
+listed (``restrict_to_token_venue=True`` limits them to the token's venue); ``with[]=customer``
+adds a top-level ``customer`` and ``with[]=receipt`` a ``receipt`` ``{id,
+service_notification_id, status 1|2}`` or null; faults apply to authenticated routes only.
+"""
+
+from __future__ import annotations
+
+from orders_app.clopos.simulator.data import MODIFIER_SHAPES, Features, modifier_shape
+from orders_app.clopos.simulator.faults import FAULT_KINDS
+from orders_app.clopos.simulator.server import SimulatorServer, serve_forever, serve_in_thread
+from orders_app.clopos.simulator.state import Clock, SimClient, Simulator, SimulatorConfig
+
+__all__ = [
+    "FAULT_KINDS",
+    "MODIFIER_SHAPES",
+    "Clock",
+    "Features",
+    "SimClient",
+    "Simulator",
+    "SimulatorConfig",
+    "SimulatorServer",
+    "modifier_shape",
+    "serve_forever",
+    "serve_in_thread",
+]
