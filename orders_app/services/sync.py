@@ -145,7 +145,7 @@ class PassResult:
         if not self.ok:
             return (
                 f"sync failed mode={self.mode} requests={self.requests} "
-                f"seconds={self.seconds:.2f} error={_quote(self.error)}"
+                f"seconds={self.seconds:.2f} error={quote(self.error)}"
             )
         word = "stopped" if self.stopped else "ok"
         line = (
@@ -167,7 +167,7 @@ class PassResult:
         return data
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
     return '"' + " ".join(str(text).split()).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -391,7 +391,7 @@ def _skipped_writes(skipped: Sequence[Skip], *, now: datetime) -> list[Callable[
                 ).update(raw=raw, reason=reason, last_seen_at=now, times_seen=F("times_seen") + 1)
             )
     for s in skipped:
-        logger.warning("sync_skipped_order id=%s reason=%s", _quote(s.remote_id), _quote(s.reason))
+        logger.warning("sync_skipped_order id=%s reason=%s", quote(s.remote_id), quote(s.reason))
     return writes
 
 
@@ -407,13 +407,13 @@ def sync_reference_data(*, client: Any, now: datetime | None = None) -> bool:
         try:
             venues.append(parse_venue(raw))
         except PayloadError as exc:
-            logger.warning("sync_skipped_venue reason=%s", _quote(exc.reason))
+            logger.warning("sync_skipped_venue reason=%s", quote(exc.reason))
     sale_types = []
     for raw in client.sale_types():
         try:
             sale_types.append(parse_sale_type(raw))
         except PayloadError as exc:
-            logger.warning("sync_skipped_sale_type reason=%s", _quote(exc.reason))
+            logger.warning("sync_skipped_sale_type reason=%s", quote(exc.reason))
     with transaction.atomic():
         current_venues = {v.id: v for v in Venue.objects.filter(id__in=[v.id for v in venues])}
         for venue in venues:
@@ -493,6 +493,20 @@ def plan_pass(
         date_from=today - pad if due else None,
         date_to=today + pad if due else None,
     )
+
+
+class SyncFailed(Exception):
+    """A pass failed; ``result`` says how far it got and ``__cause__`` is what stopped it.
+    ``str()`` is the plain-words reason recorded on SyncState."""
+
+    def __init__(self, result: PassResult) -> None:
+        super().__init__(result.error)
+        self.result = result
+
+    @property
+    def internal(self) -> bool:
+        """True when the cause is a bug or a database fault rather than Clopos or the lease."""
+        return not isinstance(self.__cause__, CloposError | LeaseLost)
 
 
 class _Stop(Exception):
@@ -609,7 +623,7 @@ def sync_pass(
     """One sync pass (backfill, incremental, and a reconcile when due); see the module doc.
 
     Records the outcome on SyncState. On failure the cache keeps what it had (pages already
-    written stay, whole), the failure is counted, and the exception is raised again.
+    written stay, whole), the failure is counted, and SyncFailed is raised from the cause.
     """
     if client is None:
         from orders_app.clopos.client import CloposClient
@@ -672,8 +686,8 @@ def sync_pass(
             record_failure(result, now=now)
         except Exception:
             logger.exception("sync_record_failure_failed")
-        logger.warning("sync_failed mode=%s error=%s", plan.mode, _quote(result.error))
-        raise
+        logger.warning("sync_failed mode=%s error=%s", plan.mode, quote(result.error))
+        raise SyncFailed(result) from exc
     result.requests = getattr(client, "requests_made", 0) - requests_before
     result.seconds = clock() - run.started
     finished = now + timedelta(seconds=result.seconds)
@@ -713,7 +727,7 @@ def _refresh_reference(client: Any, *, now: datetime, result: PassResult) -> boo
         changed = sync_reference_data(client=client, now=now)
     except CloposError as exc:
         result.warnings.append(f"venues and sale types not refreshed: {exc}")
-        logger.warning("sync_reference_failed error=%s", _quote(str(exc)))
+        logger.warning("sync_reference_failed error=%s", quote(str(exc)))
         return False
     if changed:
         result.data_version += 1

@@ -1,0 +1,272 @@
+"""python manage.py sync_orders: fill the order cache from Clopos (see orders_app/services/sync.py).
+
+One pass by default: exit 0 when it worked, 1 with the reason when it did not, 75 when another
+runner holds the lease (unless ``--wait``). ``--loop`` repeats every ``--interval`` seconds and
+survives any fault: the error is recorded on the sync state, the cache keeps what it had, and
+the next pass comes after a capped backoff. SIGTERM and SIGINT finish the current page and
+exit 0.
+
+Output: one summary line per pass on stdout (``sync ok created=3 updated=5 ...``); warnings and
+errors as logfmt lines through logging; on a terminal, a progress bar for backfills on stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+from orders_app.clopos.errors import CloposError
+from orders_app.services.locks import (
+    Lease,
+    LeaseHeld,
+    LeaseLost,
+    lease_acquire,
+    lease_release,
+    lease_wait,
+)
+from orders_app.services.sync import (
+    PassResult,
+    Progress,
+    SyncFailed,
+    failure_message,
+    quote,
+    record_failure,
+    sync_pass,
+)
+
+logger = logging.getLogger("orders_app.sync")
+
+EXIT_FAILED = 1
+EXIT_BUSY = 75  # EX_TEMPFAIL: another runner has the lease; try again later
+BACKOFF_CAP = 300.0  # seconds between passes while Clopos keeps failing
+
+
+def parse_since(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--since must be a date like 2026-02-01, not {value!r}") from None
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal: pages, orders, rate and ETA."""
+
+    WIDTH = 28
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.shown = False
+
+    def __call__(self, progress: Progress) -> None:
+        rate = progress.orders / progress.elapsed if progress.elapsed > 0 else 0.0
+        if progress.total:
+            done = min(progress.orders / progress.total, 1.0)
+            bar = "#" * int(done * self.WIDTH)
+            left = max(progress.total - progress.orders, 0)
+            eta = f"{left / rate:.0f}s" if rate > 0 else "?"
+            line = (
+                f"{progress.mode} [{bar:<{self.WIDTH}}] {progress.orders}/{progress.total} "
+                f"orders, {progress.pages} pages, {rate:.0f}/s, ETA {eta}"
+            )
+        else:
+            line = (
+                f"{progress.mode}: {progress.orders} orders, {progress.pages} pages, {rate:.0f}/s"
+            )
+        self.stream.write("\r" + line[:120].ljust(120))
+        self.stream.flush()
+        self.shown = True
+
+    def finish(self) -> None:
+        if self.shown:
+            self.stream.write("\r" + " " * 120 + "\r")
+            self.stream.flush()
+            self.shown = False
+
+
+class Command(BaseCommand):
+    help = "Fill the order cache from Clopos: one pass, or --loop to keep it fresh."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--loop", action="store_true", help="Keep syncing until stopped.")
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=None,
+            help="Seconds between passes with --loop (default SYNC_INTERVAL).",
+        )
+        parser.add_argument(
+            "--since",
+            type=parse_since,
+            default=None,
+            help="Backfill orders created since this date (YYYY-MM-DD).",
+        )
+        parser.add_argument("--full", action="store_true", help="Backfill every order Clopos has.")
+        parser.add_argument(
+            "--wait",
+            action="store_true",
+            help="If another sync_orders is running, wait for it instead of exiting.",
+        )
+
+    # --- Signals ---------------------------------------------------------------------------------
+
+    def on_signal(self, signum: int, frame: Any) -> None:
+        if self.shutdown:  # a second Ctrl-C: give up at once
+            raise KeyboardInterrupt
+        self.shutdown = True
+        logger.info("sync_shutdown_requested signal=%s", signal.Signals(signum).name)
+
+    def should_stop(self) -> bool:
+        return self.shutdown
+
+    # --- One pass --------------------------------------------------------------------------------
+
+    def run_once(self, *, full: bool = False, since: date | None = None) -> PassResult:
+        """One pass under the lease; returns its result or raises what stopped it."""
+        bar = ProgressBar(self.stderr._out) if self.stderr.isatty() else None
+        try:
+            return sync_pass(
+                client=self.client,
+                full=full,
+                since=since,
+                progress=bar,
+                should_stop=self.should_stop,
+                heartbeat=self.renew_lease,
+            )
+        finally:
+            if bar is not None:
+                bar.finish()
+
+    def renew_lease(self) -> None:
+        if self.lease is not None:
+            self.lease.renew()
+
+    def report(self, result: PassResult) -> None:
+        self.stdout.write(result.summary_line())
+        for warning in result.warnings:
+            logger.warning("sync_warning detail=%s", warning)
+
+    # --- handle ----------------------------------------------------------------------------------
+
+    def handle(
+        self,
+        *args: Any,
+        loop: bool,
+        interval: float | None,
+        since: date | None,
+        full: bool,
+        wait: bool,
+        **options: Any,
+    ) -> None:
+        self.shutdown = False
+        self.lease: Lease | None = None
+        self.client = None
+        signal.signal(signal.SIGTERM, self.on_signal)
+        signal.signal(signal.SIGINT, self.on_signal)
+        interval = interval if interval is not None else settings.SYNC_INTERVAL
+        if interval <= 0:
+            raise CommandError("--interval must be a positive number of seconds")
+
+        self.lease = self.take_lease(wait=wait or False)
+        if self.lease is None:
+            return  # asked to stop while waiting
+        try:
+            from orders_app.clopos.client import CloposClient
+
+            try:
+                self.client = CloposClient.from_settings()
+            except CloposError as exc:
+                self.record_outside_failure(str(exc))
+                raise CommandError(f"sync failed: {exc}", returncode=EXIT_FAILED) from None
+            if loop:
+                self.loop(interval=interval, full=full, since=since)
+            else:
+                self.one_shot(full=full, since=since)
+        finally:
+            lease_release(self.lease)
+            if self.client is not None:
+                self.client.close()
+
+    def take_lease(self, *, wait: bool) -> Lease | None:
+        if not wait:
+            try:
+                return lease_acquire()
+            except LeaseHeld as held:
+                raise CommandError(str(held), returncode=EXIT_BUSY) from None
+
+        def told(held: LeaseHeld) -> None:
+            self.stderr.write(f"{held}; waiting for it to finish")
+
+        return lease_wait(should_stop=self.should_stop, on_wait=told)
+
+    def one_shot(self, *, full: bool, since: date | None) -> None:
+        try:
+            result = self.run_once(full=full, since=since)
+        except SyncFailed as failed:
+            self.stdout.write(failed.result.summary_line())
+            if failed.internal:
+                logger.error("sync_internal_error", exc_info=failed.__cause__)
+            raise CommandError(f"sync failed: {failed}", returncode=EXIT_FAILED) from None
+        self.report(result)
+
+    def loop(self, *, interval: float, full: bool, since: date | None) -> None:
+        failures = 0
+        first = True
+        while not self.shutdown:
+            if not connection.in_atomic_block:
+                close_old_connections()
+            started = time.monotonic()
+            try:
+                result = self.run_once(full=full and first, since=since if first else None)
+            except Exception as exc:
+                # Whatever happened (Clopos, network, database, a bug), the loop lives on:
+                # the failure is on SyncState and the next pass comes after a backoff.
+                failures += 1
+                cause = exc.__cause__ if isinstance(exc, SyncFailed) else exc
+                message = str(exc) if isinstance(exc, SyncFailed) else failure_message(exc)
+                if not isinstance(exc, SyncFailed):
+                    self.record_outside_failure(message)
+                if not isinstance(exc, SyncFailed) or exc.internal:
+                    logger.error("sync_internal_error", exc_info=cause)
+                delay = min(interval * (2 ** min(failures, 10)), BACKOFF_CAP)
+                self.stdout.write(
+                    f"sync failed consecutive_failures={failures} retry_in={delay:.0f}s "
+                    f"error={quote(message)}"
+                )
+                if isinstance(cause, LeaseLost):
+                    raise CommandError(str(cause), returncode=EXIT_BUSY) from None
+            else:
+                failures = 0
+                first = False
+                self.report(result)
+                delay = max(interval - (time.monotonic() - started), 0.0)
+            self.sleep(delay)
+        self.stdout.write("sync stopped")
+
+    @staticmethod
+    def record_outside_failure(message: str) -> None:
+        """A failure before the pass could record it itself (e.g. the database was away)."""
+        try:
+            record_failure(PassResult(ok=False, error=message), now=timezone.now())
+        except Exception:
+            logger.exception("sync_record_failure_failed")
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep in 1-second slices so a stop signal is honoured quickly; keep the lease."""
+        deadline = time.monotonic() + seconds
+        while not self.shutdown:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(1.0, left))
+            try:
+                self.renew_lease()
+            except Exception:
+                logger.exception("sync_lease_renew_failed")

@@ -1,0 +1,114 @@
+"""/healthz: how fresh the cache is, for monitors. No login, no secrets."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from orders_app.models import SyncState
+from tests.fixtures.orders import make_order, mark_failing, mark_synced
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_is_ok_after_a_recent_sync_and_counts_orders(client):
+    make_order()
+    make_order()
+    mark_synced(ago=5)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["orders"] == 2
+    assert body["consecutive_failures"] == 0
+    assert body["last_error"] is None
+    assert 4 <= body["age_seconds"] <= 30
+    assert set(body) == {
+        "status",
+        "last_success_at",
+        "age_seconds",
+        "consecutive_failures",
+        "last_error",
+        "orders",
+    }
+
+
+def test_healthz_needs_no_login(client):
+    mark_synced()
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert "login" not in response.get("Location", "")
+
+
+def test_healthz_is_stale_with_503_when_data_is_older_than_the_limit(client, settings):
+    settings.SYNC_STALE_AFTER = 60
+    mark_synced(ago=120)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["status"] == "stale"
+    assert response.json()["age_seconds"] >= 120
+
+
+def test_healthz_before_any_sync_is_stale(client):
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["status"] == "stale"
+    assert response.json()["last_success_at"] is None
+    assert response.json()["orders"] == 0
+
+
+def test_healthz_is_failing_with_the_error_in_plain_words(client):
+    mark_synced(ago=600)
+    mark_failing(error="Clopos did not answer GET /orders within 10 s", failures=4)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "failing"
+    assert body["consecutive_failures"] == 4
+    assert body["last_error"] == "Clopos did not answer GET /orders within 10 s"
+
+
+def test_healthz_warns_failing_after_three_failures_while_data_is_still_fresh(client):
+    mark_synced(ago=1)
+    mark_failing(failures=3)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "failing"
+
+
+def test_healthz_shows_no_secrets(client, settings):
+    settings.CLOPOS_TOKEN = "tok-very-secret-123456"
+    settings.CLOPOS_CLIENT_SECRET = "client-secret-abcdef"
+    mark_synced()
+    state = SyncState.get()
+    state.last_error = "Clopos rejected the credentials: check CLOPOS_CLIENT_SECRET"
+    state.consecutive_failures = 1
+    state.last_error_at = timezone.now() - timedelta(seconds=1)
+    state.save()
+
+    text = client.get("/healthz").content.decode()
+
+    assert "tok-very-secret-123456" not in text
+    assert "client-secret-abcdef" not in text
+    assert "check CLOPOS_CLIENT_SECRET" in text
+
+
+def test_healthz_is_not_cached(client):
+    mark_synced()
+
+    response = client.get("/healthz")
+
+    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
