@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import math
 import random
 import threading
@@ -233,7 +234,12 @@ class SimOrder:
         }
 
     def as_dict(self, relations: tuple[str, ...] = ()) -> dict[str, Any]:
-        data = copy.deepcopy(self.base)
+        """The order as served now, a deep copy the caller may change."""
+        return copy.deepcopy(self.render(relations))
+
+    def render(self, relations: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The order as served now, sharing nested objects with the store: read only."""
+        data = dict(self.base)
         data["status"] = self.status
         data["integration_status"] = self.integration_status()
         data["created_at"] = iso(self.created)
@@ -314,6 +320,17 @@ class Simulator:
         self._live_index = 0
         self._next_live = start + self.config.new_every if self.config.new_every > 0 else math.inf
         self._seed_orders(int(start))
+        self.warm()
+
+    def warm(self) -> None:
+        """Render every visible order once, so the first pages are as fast as the rest."""
+        with self.lock:
+            self._refresh()
+            for order in self._orders.values():
+                if order.visible:
+                    self.order_json(order)
+            for sort in SORT_FIELDS:
+                self._sorted_orders(sort, -1)
 
     # --- seeding -----------------------------------------------------------------------------
     def _seed_orders(self, now: int) -> None:
@@ -457,10 +474,8 @@ class Simulator:
     def order_json(self, order: SimOrder, relations: tuple[str, ...] = ()) -> bytes:
         frag = order.frags.get(relations)
         if frag is None:
-            import json
-
             frag = json.dumps(
-                order.as_dict(relations), ensure_ascii=False, separators=(",", ":")
+                order.render(relations), ensure_ascii=False, separators=(",", ":")
             ).encode()
             order.frags[relations] = frag
         return frag
