@@ -618,7 +618,7 @@ class CloposClient:
             logger.info("clopos_ratelimit_wait wait_s=%.2f remaining=0", left)
             self._sleep(min(left, RATE_LIMIT_MAX_WAIT))
             self._rl_remaining = None
-        elif self._rl_remaining < low_water:
+        elif self._rl_remaining <= low_water:
             # Spread what is left of the server's window over the time until it resets.
             wait = left / (self._rl_remaining + 1)
             logger.info(
