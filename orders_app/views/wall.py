@@ -1,10 +1,114 @@
-"""Placeholder until the wall lands (issue 4)."""
+"""The wall screen: /wall/ (full page) and /wall/poll/ (the live fragment, 204 when unchanged).
 
-from django.http import HttpResponse
+Open to logged-in users and to kiosk screens holding a wall-only grant in their session
+(from ``/wall/?key=...``). The key itself is never logged, stored or echoed: it is hashed,
+its id goes into the session, and the browser is redirected to the same URL without it.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from orders_app.forms.wall import wall_options
+from orders_app.selectors.sync import sync_health
+from orders_app.selectors.wall import wall_board
+from orders_app.services.wall_keys import (
+    SESSION_KEY,
+    KeyCheck,
+    wall_key_check,
+    wall_key_check_id,
+)
+
+# A kiosk grant outlives the default session age; revocation is the control, and the wall's
+# periodic full reload renews it.
+KIOSK_SESSION_SECONDS = 60 * 60 * 24 * 30
+DENIED = {
+    "revoked": ("This screen's key was revoked", "Ask a manager for a new kiosk link."),
+    "unknown": ("This kiosk link is not valid", "Ask a manager for a new kiosk link."),
+    "signed-out": ("This screen is signed out", "Open the wall again with a kiosk link or log in."),
+}
 
 
-def _todo(*args, **kwargs):
-    return HttpResponse("Not built yet", status=501)
+def _denied(request: HttpRequest, state: str) -> HttpResponse:
+    title, hint = DENIED[state]
+    response = render(
+        request, "orders_app/wall_denied.html", {"title": title, "hint": hint}, status=403
+    )
+    response["X-Wall-Denied"] = state
+    return response
 
 
-wall = wall_poll = _todo
+def _access(request: HttpRequest) -> KeyCheck:
+    """Logged-in users pass; otherwise the session's kiosk grant, re-checked every request."""
+    if request.user.is_authenticated:
+        return KeyCheck("ok")
+    if SESSION_KEY not in request.session:
+        return KeyCheck("signed-out")
+    return wall_key_check_id(key_id=request.session[SESSION_KEY])
+
+
+def _without_key(request: HttpRequest) -> str:
+    pairs = [(k, v) for k, values in request.GET.lists() if k != "key" for v in values]
+    return request.path + (f"?{urlencode(pairs)}" if pairs else "")
+
+
+@never_cache
+@require_GET
+def wall(request: HttpRequest) -> HttpResponse:
+    if "key" in request.GET:
+        check = wall_key_check(key=request.GET.get("key", ""))
+        if not check.ok:
+            return _denied(request, check.state)
+        if not request.user.is_authenticated:
+            request.session.cycle_key()
+            request.session[SESSION_KEY] = check.key_id
+        return HttpResponseRedirect(_without_key(request))
+    access = _access(request)
+    if access.state == "signed-out":
+        return redirect_to_login(request.get_full_path())
+    if not access.ok:
+        return _denied(request, access.state)
+    if not request.user.is_authenticated:
+        request.session.set_expiry(KIOSK_SESSION_SECONDS)
+    options = wall_options(request.GET)
+    board = wall_board(options=options)
+    return render(request, "orders_app/wall.html", _context(options, board))
+
+
+@never_cache
+@require_GET
+def wall_poll(request: HttpRequest) -> HttpResponse:
+    access = _access(request)
+    if not access.ok:
+        return _denied(request, access.state)
+    token = request.GET.get("token", "")
+    if token and token == sync_health().poll_token:
+        return HttpResponse(status=204)
+    options = wall_options(request.GET)
+    board = wall_board(options=options)
+    return render(request, "orders_app/wall.html#wall-live", _context(options, board))
+
+
+def _context(options, board) -> dict:
+    poll_query = urlencode([*options.query_items(), ("token", board.health.poll_token)])
+    return {
+        "options": options,
+        "board": board,
+        "poll_url": f"{reverse('wall-poll')}?{poll_query}",
+        "poll_seconds": settings.WALL_POLL_SECONDS,
+        # A poll that has not answered within this long counts as lost.
+        "poll_timeout_ms": max(2000, min(settings.WALL_POLL_SECONDS * 1000, 8000)),
+        "watchdog_minutes": settings.WALL_WATCHDOG_MINUTES,
+        "reload_hours": settings.WALL_RELOAD_HOURS,
+        "opening_hours": settings.WALL_OPENING_HOURS,
+        "stale_after": settings.SYNC_STALE_AFTER,
+        "done_minutes": settings.WALL_DONE_MINUTES,
+    }

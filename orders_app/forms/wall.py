@@ -1,0 +1,107 @@
+"""The wall's per-screen choices, from URL parameters: each screen is set up by its link.
+
+``venue`` (one id), ``channel`` (repeatable: an order type or integration, e.g. wolt),
+``status`` (repeatable: which columns), ``theme`` (dark, light), ``dim`` (auto, off),
+``allday`` (1, 0). A bad value never breaks the screen: that parameter falls back to its
+default and the wall shows a notice naming it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django import forms
+from django.http import QueryDict
+
+WALL_STATUSES = ["PENDING", "RECEIVED", "DELIVERED", "IGNORE"]
+DEFAULT_COLUMNS = ("PENDING", "RECEIVED", "DELIVERED")
+OPEN_STATUSES = ("PENDING", "RECEIVED")
+_CHANNEL = re.compile(r"^[\w.:\- ]{1,64}$")
+PARAMS = ("venue", "channel", "status", "theme", "dim", "allday")
+
+
+@dataclass(frozen=True)
+class WallOptions:
+    venue: int | None = None
+    channels: tuple[str, ...] = ()
+    columns: tuple[str, ...] = DEFAULT_COLUMNS
+    theme: str = "dark"
+    dim: str = "auto"
+    all_day: bool = True
+    notices: tuple[str, ...] = field(default=())
+
+    def query_items(self) -> list[tuple[str, str]]:
+        """The options back as URL parameters (only non-defaults): what the poll URL carries."""
+        items: list[tuple[str, str]] = []
+        if self.venue is not None:
+            items.append(("venue", str(self.venue)))
+        items += [("channel", c) for c in self.channels]
+        if self.columns != DEFAULT_COLUMNS:
+            items += [("status", s) for s in self.columns]
+        if self.theme != "dark":
+            items.append(("theme", self.theme))
+        if self.dim != "auto":
+            items.append(("dim", self.dim))
+        if not self.all_day:
+            items.append(("allday", "0"))
+        return items
+
+
+class ChannelsField(forms.Field):
+    def to_python(self, value) -> list[str]:
+        if not value:
+            return []
+        values = value if isinstance(value, list | tuple) else [value]
+        return [str(v).strip() for v in values if str(v).strip()]
+
+    def validate(self, value: list[str]) -> None:
+        if len(value) > 20:
+            raise forms.ValidationError("at most 20 channels")
+        for v in value:
+            if not _CHANNEL.match(v):
+                raise forms.ValidationError(f"{v[:40]!r} is not a channel name")
+
+
+class WallForm(forms.Form):
+    venue = forms.IntegerField(required=False, min_value=0, max_value=2**62)
+    channel = ChannelsField(required=False)
+    status = forms.MultipleChoiceField(required=False, choices=[(s, s) for s in WALL_STATUSES])
+    theme = forms.ChoiceField(required=False, choices=[("dark", "dark"), ("light", "light")])
+    dim = forms.ChoiceField(required=False, choices=[("auto", "auto"), ("off", "off")])
+    allday = forms.ChoiceField(required=False, choices=[("1", "1"), ("0", "0")])
+
+    def __init__(self, query: QueryDict, *args, **kwargs) -> None:
+        data = {
+            "venue": query.get("venue", ""),
+            "channel": query.getlist("channel"),
+            "status": [s.strip().upper() for s in query.getlist("status") if s.strip()],
+            "theme": query.get("theme", "").strip().lower(),
+            "dim": query.get("dim", "").strip().lower(),
+            "allday": query.get("allday", "").strip(),
+        }
+        super().__init__(data, *args, **kwargs)
+
+
+def wall_options(query: QueryDict) -> WallOptions:
+    """Valid parameters become options; each invalid one is dropped with a notice."""
+    form = WallForm(query)
+    form.is_valid()
+    data = form.cleaned_data
+    notices = []
+    for name, errors in form.errors.items():
+        raw = query.getlist(name)
+        shown = ", ".join(v[:40] for v in raw) or "(empty)"
+        notices.append(f"Ignored {name}={shown}: {' '.join(errors)}")
+    columns = tuple(s for s in WALL_STATUSES if s in (data.get("status") or []))
+    # Canonical column order: New, Accepted, Done (then Ignored if asked for).
+    columns = tuple(sorted(columns, key=WALL_STATUSES.index)) or DEFAULT_COLUMNS
+    return WallOptions(
+        venue=data.get("venue"),
+        channels=tuple(dict.fromkeys(data.get("channel") or [])),
+        columns=columns,
+        theme=data.get("theme") or "dark",
+        dim=data.get("dim") or "auto",
+        all_day=(data.get("allday") or "1") == "1",
+        notices=tuple(notices),
+    )

@@ -1,0 +1,85 @@
+"""Kiosk keys for wall screens.
+
+    python manage.py wall_key create --name kitchen [--base-url https://pass.example.com]
+    python manage.py wall_key list
+    python manage.py wall_key revoke kitchen
+
+``create`` prints the kiosk URL on its last line; the key is shown only this once.
+"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from orders_app.services.wall_keys import (
+    DEFAULT_BASE_URL,
+    WallKeyError,
+    wall_key_create,
+    wall_key_list,
+    wall_key_revoke,
+)
+
+
+def _when(value) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "never"
+
+
+class Command(BaseCommand):
+    help = "Create, list and revoke kiosk keys that open the wall screen without a login."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True, title="actions")
+        create = sub.add_parser("create", help="Create a key and print its kiosk URL (once).")
+        create.add_argument("--name", required=True, help="A name for the screen, e.g. kitchen")
+        create.add_argument(
+            "--base-url",
+            default=DEFAULT_BASE_URL,
+            help=f"How the screen reaches Pass (default {DEFAULT_BASE_URL})",
+        )
+        sub.add_parser("list", help="List keys: name, created, last used, revoked.")
+        revoke = sub.add_parser("revoke", help="Revoke a key: its screens stop at once.")
+        revoke.add_argument("name")
+
+    def handle(self, *args, **options) -> None:
+        action = options["action"]
+        try:
+            if action == "create":
+                self._create(options["name"], options["base_url"])
+            elif action == "list":
+                self._list()
+            else:
+                self._revoke(options["name"])
+        except WallKeyError as exc:
+            raise CommandError(str(exc)) from None
+
+    def _create(self, name: str, base_url: str) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            raise CommandError(f"--base-url must start with http:// or https://; got {base_url!r}")
+        created = wall_key_create(name=name)
+        self.stdout.write(
+            f"Created kiosk key {created.wall_key.name!r}. Open this URL on the screen; it is "
+            "shown only now (Pass keeps a hash). Revoke with: "
+            f"python manage.py wall_key revoke {created.wall_key.name}"
+        )
+        self.stdout.write(created.url(base_url))
+
+    def _list(self) -> None:
+        keys = wall_key_list()
+        if not keys:
+            self.stdout.write("No kiosk keys yet. Create one with: wall_key create --name NAME")
+            return
+        width = max(len(k.name) for k in keys)
+        self.stdout.write(f"{'NAME':<{width}}  STATE    CREATED           LAST USED")
+        for k in keys:
+            state = "revoked" if k.revoked_at else "active"
+            self.stdout.write(
+                f"{k.name:<{width}}  {state:<7}  {_when(k.created_at):<16}  {_when(k.last_used_at)}"
+            )
+
+    def _revoke(self, name: str) -> None:
+        wall_key = wall_key_revoke(name=name)
+        self.stdout.write(
+            f"Revoked kiosk key {wall_key.name!r} at {_when(wall_key.revoked_at)}; "
+            "its screens show 'This screen's key was revoked' on their next poll."
+        )

@@ -1,0 +1,285 @@
+"""What the wall screen shows: columns of ticket cards, the all-day counts, and sync health.
+
+Fixed query count whatever the number of orders: orders, items, modifiers, sale types and
+the sync state row (plus the venue's name when a venue is chosen). Everything that depends on
+the passing of time (age colours, LATE labels, the watchdog, Done cards expiring) is computed
+in the browser from the ISO timestamps here, so an unchanged poll token is enough for 204.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from orders_app.forms.wall import OPEN_STATUSES, WallOptions
+from orders_app.models import Order, OrderItem, SaleType, Venue
+from orders_app.selectors.sync import SyncHealth, sync_health
+
+# Cards rendered per column at most; the rest are counted into the "+N more" marker. The
+# browser hides further cards that do not fit the screen and adds them to the same marker.
+MAX_CARDS = 40
+# Done/Ignored columns only look at orders created this recently (uses the status index).
+DONE_LOOKBACK = timedelta(days=2)
+ALL_DAY_MAX = 40
+
+SALE_KINDS = {"DELIVERY": "delivery", "TAKEAWAY": "takeaway", "IN": "in"}
+SALE_KIND_LABELS = {"delivery": "Delivery", "takeaway": "Takeaway", "in": "In venue"}
+_KNOWN_CHANNELS = {
+    "call_center_new": "Call centre",
+    "call_center": "Call centre",
+    "CALL_CENTER_ORDER": "Call centre",
+}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    amber_minutes: float
+    red_minutes: float
+
+
+def age_thresholds(entries: list[str] | None = None) -> dict[str, Thresholds]:
+    """WALL_AGE_THRESHOLDS ("PENDING=2:5") parsed; malformed entries are skipped."""
+    entries = settings.WALL_AGE_THRESHOLDS if entries is None else entries
+    result: dict[str, Thresholds] = {}
+    for entry in entries:
+        status, _, spec = str(entry).partition("=")
+        amber, _, red = spec.partition(":")
+        try:
+            amber_m, red_m = float(amber), float(red)
+        except ValueError:
+            continue
+        if amber_m <= 0 or red_m < amber_m:
+            continue
+        result[status.strip().upper()] = Thresholds(amber_m, red_m)
+    return result
+
+
+def channel_label(order: Order) -> str:
+    raw = order.integration or order.type
+    if not raw:
+        return ""
+    if raw in _KNOWN_CHANNELS:
+        return _KNOWN_CHANNELS[raw]
+    return raw.replace("_", " ").strip().title()[:24]
+
+
+def column_label(status: str) -> str:
+    """STATUS_LABELS, except that the default "Delivered" reads "Done" on the wall."""
+    label = settings.STATUS_LABELS.get(status, status.title())
+    if status == "DELIVERED" and label == "Delivered":
+        return "Done"
+    return label
+
+
+@dataclass(frozen=True)
+class WallModifier:
+    name: str
+    count: Decimal | None
+
+
+@dataclass(frozen=True)
+class WallItem:
+    name: str
+    count: Decimal
+    modifiers: tuple[WallModifier, ...]
+    note: str
+
+
+@dataclass(frozen=True)
+class WallCard:
+    id: int
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    channel: str
+    sale_kind: str  # delivery, takeaway, in or ""
+    sale_type_name: str
+    customer_name: str
+    comment: str
+    items: tuple[WallItem, ...]
+    expires_at: datetime | None  # Done/Ignored cards leave the wall then
+
+    @property
+    def sale_kind_label(self) -> str:
+        return SALE_KIND_LABELS.get(self.sale_kind, self.sale_type_name)
+
+    @property
+    def has_notes(self) -> bool:
+        return bool(self.comment) or any(i.note for i in self.items)
+
+
+@dataclass(frozen=True)
+class WallColumn:
+    status: str
+    label: str
+    cards: tuple[WallCard, ...]
+    total: int
+    thresholds: Thresholds | None
+
+    @property
+    def omitted(self) -> int:
+        return self.total - len(self.cards)
+
+
+@dataclass(frozen=True)
+class AllDayLine:
+    name: str
+    count: Decimal
+    modifiers: tuple[tuple[str, Decimal], ...]
+
+
+@dataclass(frozen=True)
+class WallBoard:
+    columns: tuple[WallColumn, ...]
+    all_day: tuple[AllDayLine, ...]
+    all_day_omitted: int
+    open_count: int
+    health: SyncHealth
+    now: datetime
+    venue_name: str
+
+
+def _sale_kinds() -> dict[int, tuple[str, str]]:
+    return {
+        st.id: (SALE_KINDS.get((st.system_type or "").upper(), ""), st.name)
+        for st in SaleType.objects.only("id", "name", "system_type")
+    }
+
+
+def _card(order: Order, sale_types: dict[int, tuple[str, str]], expires_at) -> WallCard:
+    kind, sale_name = sale_types.get(order.sale_type_id or -1, ("", ""))
+    items = tuple(
+        WallItem(
+            name=item.name or (f"Product {item.product_id}" if item.product_id else "Item"),
+            count=item.count,
+            modifiers=tuple(
+                WallModifier(name=m.name or f"Modifier {m.modifier_id}", count=m.count)
+                for m in item.modifiers.all()
+            ),
+            note=item.note.strip(),
+        )
+        for item in order.items.all()
+    )
+    return WallCard(
+        id=order.id,
+        status=order.status,
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+        channel=channel_label(order),
+        sale_kind=kind,
+        sale_type_name=sale_name,
+        customer_name=order.customer_name.strip(),
+        comment=order.comment.strip(),
+        items=items,
+        expires_at=expires_at,
+    )
+
+
+def all_day_counts(
+    cards: list[WallCard], *, limit: int = ALL_DAY_MAX
+) -> tuple[list[AllDayLine], int]:
+    """Item counts across open orders, biggest first; modifiers summed under their item.
+
+    A modifier's count is per unit of its item (Clopos sends it on the product line), so
+    "Pizza x2 + Extra cheese x1" adds two Extra cheese.
+    """
+    counts: dict[str, Decimal] = defaultdict(Decimal)
+    mods: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for card in cards:
+        for item in card.items:
+            counts[item.name] += item.count
+            for m in item.modifiers:
+                mods[item.name][m.name] += (m.count if m.count is not None else 1) * item.count
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].casefold()))
+    lines = [
+        AllDayLine(
+            name=name,
+            count=count,
+            modifiers=tuple(sorted(mods[name].items(), key=lambda kv: (-kv[1], kv[0].casefold()))),
+        )
+        for name, count in ordered[:limit]
+    ]
+    return lines, max(len(ordered) - limit, 0)
+
+
+def wall_board(*, options: WallOptions, now: datetime | None = None) -> WallBoard:
+    now = now or timezone.now()
+    health = sync_health(now=now)
+    done_statuses = [s for s in options.columns if s not in OPEN_STATUSES]
+    done_cutoff = now - timedelta(minutes=settings.WALL_DONE_MINUTES)
+    wanted = Q(status__in=OPEN_STATUSES)
+    if done_statuses:
+        wanted |= Q(
+            status__in=done_statuses,
+            updated_at__gte=done_cutoff,
+            created_at__gte=now - DONE_LOOKBACK,
+        )
+    qs = Order.objects.filter(wanted)
+    if options.venue is not None:
+        qs = qs.filter(venue_id=options.venue)
+    if options.channels:
+        qs = qs.filter(Q(type__in=options.channels) | Q(integration__in=options.channels))
+    qs = qs.only(
+        "id",
+        "status",
+        "created_at",
+        "updated_at",
+        "type",
+        "integration",
+        "sale_type_id",
+        "customer_name",
+        "comment",
+    ).prefetch_related(
+        Prefetch(
+            "items",
+            queryset=OrderItem.objects.only(
+                "id", "order_id", "position", "product_id", "name", "count", "note"
+            ).prefetch_related("modifiers"),
+        )
+    )
+    sale_types = _sale_kinds()
+    by_status: dict[str, list[WallCard]] = defaultdict(list)
+    open_cards: list[WallCard] = []
+    done_minutes = timedelta(minutes=settings.WALL_DONE_MINUTES)
+    for order in qs.order_by("created_at", "id"):
+        expires = order.updated_at + done_minutes if order.status not in OPEN_STATUSES else None
+        card = _card(order, sale_types, expires)
+        by_status[order.status].append(card)
+        if order.status in OPEN_STATUSES:
+            open_cards.append(card)
+    thresholds = age_thresholds()
+    columns = []
+    for status in options.columns:
+        cards = by_status.get(status, [])
+        if status not in OPEN_STATUSES:
+            # Most recently finished first.
+            cards = sorted(cards, key=lambda c: (c.updated_at, c.id), reverse=True)
+        columns.append(
+            WallColumn(
+                status=status,
+                label=column_label(status),
+                cards=tuple(cards[:MAX_CARDS]),
+                total=len(cards),
+                thresholds=thresholds.get(status),
+            )
+        )
+    all_day, all_day_omitted = all_day_counts(open_cards)
+    venue_name = ""
+    if options.venue is not None:
+        venue = Venue.objects.filter(id=options.venue).only("name").first()
+        venue_name = str(venue) if venue else f"Venue {options.venue}"
+    return WallBoard(
+        columns=tuple(columns),
+        all_day=tuple(all_day),
+        all_day_omitted=all_day_omitted,
+        open_count=len(open_cards),
+        health=health,
+        now=now,
+        venue_name=venue_name,
+    )

@@ -1,0 +1,44 @@
+"""Template helpers for the wall screen."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django import template
+from django.utils import timezone
+
+register = template.Library()
+
+
+@register.filter
+def iso(value: datetime | None) -> str:
+    """An aware datetime as ISO 8601 in UTC ("2026-02-02T13:45:53Z"), for the browser's timers."""
+    if not value:
+        return ""
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@register.simple_tag
+def tz_offset_minutes() -> int:
+    """The venue time zone's current UTC offset: the wall clock and opening hours use it."""
+    offset = timezone.localtime().utcoffset()
+    return int(offset.total_seconds() // 60) if offset else 0
+
+
+@register.simple_tag
+def local_time(value: datetime | None, fmt: str = "%H:%M") -> str:
+    return timezone.localtime(value).strftime(fmt) if value else ""
+
+
+@register.filter
+def short_error(text: str, limit: int = 140) -> str:
+    """The last sync error as one short line for a banner."""
+    line = " ".join(str(text or "").split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+@register.filter
+def seconds(minutes: float | None) -> int:
+    return round(float(minutes) * 60) if minutes is not None else 0

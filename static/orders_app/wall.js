@@ -1,0 +1,378 @@
+/* Pass wall screen: timers, ageing, watchdog, sound, freshness, overflow, burn-in, reload.
+ *
+ * htmx polls /wall/poll/ (see #wall-live) and swaps the live region when the data version
+ * changes; everything time-based happens here, every second, from ISO timestamps and the
+ * server's clock (data-now) so a kiosk with a wrong clock still shows true ages.
+ * Configured by data-* attributes on <body>; no inline script (CSP: script-src 'self').
+ */
+(function () {
+  "use strict";
+
+  var body = document.body;
+  var cfg = body.dataset;
+  var pollMs = (parseFloat(cfg.pollSeconds) || 5) * 1000;
+  var pollTimeoutMs = parseFloat(cfg.pollTimeoutMs) || 4000;
+  var watchdogMs = (parseFloat(cfg.watchdogMinutes) || 3) * 60000;
+  var reloadMs = (parseFloat(cfg.reloadHours) || 4) * 3600000;
+  var tzOffsetMin = parseInt(cfg.tzOffset, 10) || 0;
+  var STORE_SEEN = "pass.wall.seen";
+  var STORE_MUTED = "pass.wall.muted";
+  var NEW_HIGHLIGHT_MS = 30000;
+  var ALERT_REPEAT_MS = 15000;
+
+  var serverOffsetMs = 0; // server now - browser now, from the last fragment
+  var lastOkAt = Date.now();
+  var failures = 0;
+  var offlineSince = null;
+  var lastAlertAt = 0;
+  var lastWatchdogCount = 0;
+  var seen = loadSeen(); // order id -> first seen (server ms)
+  var firstLoad = Object.keys(seen).length === 0;
+
+  function now() { return Date.now() + serverOffsetMs; }
+  function parseIso(value) { var t = Date.parse(value || ""); return isNaN(t) ? null : t; }
+  function live() { return document.getElementById("wall-live"); }
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  function loadSeen() {
+    try { return JSON.parse(sessionStorage.getItem(STORE_SEEN) || "{}") || {}; } catch (e) { return {}; }
+  }
+  function saveSeen() {
+    try { sessionStorage.setItem(STORE_SEEN, JSON.stringify(seen)); } catch (e) { /* full or off */ }
+  }
+
+  /* ---------- Sound ---------- */
+  var chime = new Audio(cfg.chimeUrl);
+  var alertSound = new Audio(cfg.alertUrl);
+  chime.preload = "auto";
+  alertSound.preload = "auto";
+  var muted = false;
+  try { muted = localStorage.getItem(STORE_MUTED) === "1"; } catch (e) { muted = false; }
+  var blocked = false;
+  var enableBtn = document.getElementById("sound-enable");
+  var testBtn = document.getElementById("sound-test");
+  var muteBtn = document.getElementById("sound-mute");
+
+  function soundState() {
+    body.dataset.sound = muted ? "muted" : (blocked ? "blocked" : "on");
+    enableBtn.hidden = muted || !blocked;
+    muteBtn.setAttribute("aria-pressed", muted ? "true" : "false");
+    muteBtn.textContent = muted ? "Sound muted: tap to unmute" : "Mute";
+  }
+
+  function play(audio, counter) {
+    if (muted) { return; }
+    body.dataset[counter] = String((parseInt(body.dataset[counter], 10) || 0) + 1);
+    try {
+      audio.currentTime = 0;
+      var p = audio.play();
+      if (p && p.then) {
+        p.then(function () { if (blocked) { blocked = false; soundState(); } })
+          .catch(function (err) {
+            if (err && err.name === "NotAllowedError") { blocked = true; soundState(); }
+          });
+      }
+    } catch (e) { blocked = true; soundState(); }
+  }
+
+  function detectAutoplay() {
+    if (navigator.getAutoplayPolicy) {
+      try {
+        blocked = navigator.getAutoplayPolicy("mediaelement") !== "allowed";
+        soundState();
+        return;
+      } catch (e) { /* fall through */ }
+    }
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (Ctx) {
+      try {
+        var ctx = new Ctx();
+        blocked = ctx.state === "suspended";
+        ctx.close();
+      } catch (e) { blocked = false; }
+    }
+    soundState();
+  }
+
+  function unlock() {
+    if (!blocked || muted) { return; }
+    play(chime, "chimes");
+  }
+
+  enableBtn.addEventListener("click", function () { blocked = false; soundState(); play(chime, "chimes"); });
+  testBtn.addEventListener("click", function () {
+    if (muted) { muted = false; try { localStorage.setItem(STORE_MUTED, "0"); } catch (e) { /* */ } soundState(); }
+    play(chime, "chimes");
+    setTimeout(function () { play(alertSound, "alerts"); }, 1600);
+  });
+  muteBtn.addEventListener("click", function () {
+    muted = !muted;
+    try { localStorage.setItem(STORE_MUTED, muted ? "1" : "0"); } catch (e) { /* */ }
+    soundState();
+  });
+  document.addEventListener("pointerdown", unlock);
+  document.addEventListener("keydown", unlock);
+
+  /* ---------- The live fragment arrived ---------- */
+  function onLive() {
+    var el = live();
+    if (!el) { return; }
+    var serverNow = parseIso(el.dataset.now);
+    if (serverNow !== null) { serverOffsetMs = serverNow - Date.now(); }
+    var t = now();
+    var fresh = false;
+    var present = {};
+    el.querySelectorAll(".card[data-id]").forEach(function (card) {
+      var id = card.dataset.id;
+      present[id] = true;
+      var status = card.dataset.status;
+      if (!(id in seen)) {
+        seen[id] = t;
+        if (!firstLoad && (status === "PENDING" || status === "RECEIVED")) { fresh = true; }
+      }
+    });
+    if (firstLoad) {
+      // The screen's first render: nothing counts as new.
+      Object.keys(seen).forEach(function (id) { seen[id] = 0; });
+      firstLoad = false;
+    }
+    Object.keys(seen).forEach(function (id) { if (!present[id]) { delete seen[id]; } });
+    saveSeen();
+    if (fresh) { play(chime, "chimes"); }
+    tick();
+    fitAll();
+  }
+
+  /* ---------- Every second ---------- */
+  function fmtAge(ms) {
+    var s = Math.max(0, Math.floor(ms / 1000));
+    var m = Math.floor(s / 60);
+    if (m >= 60) { return Math.floor(m / 60) + "h " + pad(m % 60) + "m"; }
+    return m + ":" + pad(s % 60);
+  }
+  function fmtMinutes(ms) {
+    var m = Math.max(0, Math.floor(ms / 60000));
+    if (m >= 60) { return Math.floor(m / 60) + "h " + pad(m % 60) + "m"; }
+    return m + "m";
+  }
+  function fmtAgo(ms) {
+    var s = Math.max(0, Math.round(ms / 1000));
+    if (s < 60) { return s + " s ago"; }
+    var m = Math.floor(s / 60);
+    if (m < 60) { return m + " min ago"; }
+    return Math.floor(m / 60) + " h " + (m % 60) + " min ago";
+  }
+  function clockText(ms) {
+    var d = new Date(ms + tzOffsetMin * 60000);
+    return pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
+  }
+
+  function tick() {
+    var t = now();
+    var el = live();
+    document.getElementById("clock").textContent = clockText(t);
+    var waiting = 0;
+    var expired = false;
+    if (el) {
+      el.querySelectorAll(".card[data-id]").forEach(function (card) {
+        var status = card.dataset.status;
+        var flag = card.querySelector(".age-flag");
+        var time = card.querySelector(".age-time");
+        var expires = parseIso(card.dataset.expires);
+        if (expires !== null) {
+          // Done / Ignored: time since it finished; leaves the wall when it expires.
+          var since = parseIso(card.dataset.updated) || t;
+          flag.textContent = status === "IGNORE" ? "✕" : "✓";
+          time.textContent = fmtMinutes(t - since) + " ago";
+          if (t >= expires && !card.classList.contains("is-expired")) {
+            card.classList.add("is-expired");
+            card.hidden = true;
+            expired = true;
+          }
+          return;
+        }
+        var created = parseIso(card.dataset.created);
+        var age = created === null ? 0 : t - created;
+        var amber = parseFloat(card.dataset.amber) * 1000;
+        var red = parseFloat(card.dataset.red) * 1000;
+        var state = "ok";
+        if (red && age >= red) { state = "red"; } else if (amber && age >= amber) { state = "amber"; }
+        card.classList.toggle("age-amber", state === "amber");
+        card.classList.toggle("age-red", state === "red");
+        card.dataset.age = state;
+        if (state === "red") { flag.textContent = "■ LATE"; time.textContent = fmtMinutes(age); }
+        else if (state === "amber") { flag.textContent = "▲ SLOW"; time.textContent = fmtAge(age); }
+        else { flag.textContent = ""; time.textContent = fmtAge(age); }
+        var watch = status === "PENDING" && age >= watchdogMs;
+        card.classList.toggle("is-watchdog", watch);
+        if (watch) { waiting += 1; }
+        var first = seen[card.dataset.id];
+        card.classList.toggle("is-new", !!first && t - first < NEW_HIGHLIGHT_MS);
+      });
+    }
+    watchdog(waiting, t);
+    freshness(t, el);
+    dimming(t, el);
+    if (expired) { fitAll(); }
+  }
+
+  function watchdog(count, t) {
+    var banner = document.getElementById("watchdog-banner");
+    banner.hidden = count === 0;
+    body.dataset.waiting = String(count);
+    if (count) {
+      document.getElementById("watchdog-text").textContent =
+        count + (count === 1 ? " order waiting for acceptance" : " orders waiting for acceptance");
+      if (count > lastWatchdogCount || t - lastAlertAt >= ALERT_REPEAT_MS) {
+        lastAlertAt = t;
+        play(alertSound, "alerts");
+      }
+    }
+    lastWatchdogCount = count;
+  }
+
+  function freshness(t, el) {
+    var label = document.getElementById("sync-age");
+    var offline = failures >= 2 || Date.now() - lastOkAt > pollMs * 2 + pollTimeoutMs;
+    if (offline && offlineSince === null) { offlineSince = lastOkAt; }
+    if (!offline) { offlineSince = null; }
+    body.classList.toggle("is-offline", offline);
+    var banner = document.getElementById("conn-banner");
+    banner.hidden = !offline;
+    if (offline) {
+      document.getElementById("conn-banner-detail").textContent =
+        "since " + clockText(offlineSince + serverOffsetMs) +
+        ". This screen is NOT live; it reconnects by itself.";
+    }
+    if (!el) { return; }
+    var status = el.dataset.syncStatus;
+    var last = parseIso(el.dataset.lastSuccess);
+    var text = last === null ? "Clopos: not synced yet" : "Clopos synced " + fmtAgo(t - last);
+    if (status === "failing") { text += " · sync failing"; }
+    if (offline) { text = "Pass server unreachable"; }
+    label.textContent = text;
+    label.classList.toggle("is-bad", offline || status !== "ok");
+  }
+
+  /* ---------- Dim outside opening hours (never while orders wait) ---------- */
+  function minutesOf(hhmm) {
+    var m = /^(\d{1,2}):(\d{2})$/.exec((hhmm || "").trim());
+    return m ? parseInt(m[1], 10) * 60 + parseInt(m[2], 10) : null;
+  }
+  function dimming(t, el) {
+    var hours = (cfg.openingHours || "").split("-");
+    var open = minutesOf(hours[0]);
+    var close = minutesOf(hours[1]);
+    var dim = false;
+    if (cfg.dim !== "off" && open !== null && close !== null) {
+      var d = new Date(t + tzOffsetMin * 60000);
+      var m = d.getUTCHours() * 60 + d.getUTCMinutes();
+      var inside = open <= close ? (m >= open && m < close) : (m >= open || m < close);
+      var busy = el && el.querySelector('.card[data-status="PENDING"]');
+      dim = !inside && !busy;
+    }
+    body.classList.toggle("is-dimmed", dim);
+  }
+
+  /* ---------- Overflow: compact first, then "+N more"; never cut silently ---------- */
+  function overflows(list) { return list.scrollHeight > list.clientHeight + 1; }
+  function fit(column) {
+    var list = column.querySelector(".cards");
+    if (!list) { return; }
+    var marker = list.querySelector(".more");
+    var omitted = parseInt(list.dataset.omitted, 10) || 0;
+    var items = Array.prototype.filter.call(list.children, function (c) {
+      return c !== marker && !c.classList.contains("empty") && !c.classList.contains("is-expired");
+    });
+    column.classList.remove("is-compact");
+    items.forEach(function (c) { c.hidden = false; });
+    function mark(hidden) {
+      var n = hidden + omitted;
+      marker.hidden = n === 0;
+      marker.textContent = "+" + n + " more";
+      column.dataset.hidden = String(n);
+    }
+    mark(0);
+    if (!overflows(list)) { return; }
+    column.classList.add("is-compact");
+    if (!overflows(list)) { return; }
+    var hidden = 0;
+    for (var i = items.length - 1; i >= 0 && overflows(list); i--) {
+      items[i].hidden = true;
+      hidden += 1;
+      mark(hidden);
+    }
+  }
+  function fitAll() {
+    document.querySelectorAll("#wall-live .column").forEach(fit);
+  }
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(fitAll, 150);
+  });
+
+  /* ---------- Connection: every poll's outcome ---------- */
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    var status = xhr ? xhr.status : 0;
+    if (event.detail && event.detail.successful === true && (status === 200 || status === 204)) {
+      lastOkAt = Date.now();
+      failures = 0;
+      hideDenied();
+    } else if (status === 403) {
+      lastOkAt = Date.now();
+      failures = 0;
+      showDenied(xhr.getResponseHeader("X-Wall-Denied"));
+    } else {
+      failures += 1;
+    }
+    tick();
+  });
+  document.addEventListener("htmx:load", function (event) {
+    if (event.target && event.target.id === "wall-live") { onLive(); }
+  });
+
+  function showDenied(state) {
+    var overlay = document.getElementById("denied-overlay");
+    var title = "This screen's key was revoked";
+    var hint = "Ask a manager for a new kiosk link.";
+    if (state === "signed-out") { title = "This screen is signed out"; hint = "Open the wall again with a kiosk link or log in."; }
+    if (state === "unknown") { title = "This screen's key is no longer valid"; }
+    document.getElementById("denied-title").textContent = title;
+    document.getElementById("denied-hint").textContent = hint;
+    overlay.hidden = false;
+    body.dataset.denied = state || "revoked";
+  }
+  function hideDenied() {
+    document.getElementById("denied-overlay").hidden = true;
+    delete body.dataset.denied;
+  }
+
+  /* ---------- Burn-in: a slow orbit of a few pixels ---------- */
+  var orbit = [[0, 0], [3, 1], [5, 4], [3, 6], [0, 5], [-3, 6], [-5, 3], [-3, 1]];
+  var orbitStep = 0;
+  function shift() {
+    orbitStep = (orbitStep + 1) % orbit.length;
+    var root = document.getElementById("wall-root");
+    root.style.setProperty("--shift-x", orbit[orbitStep][0] + "px");
+    root.style.setProperty("--shift-y", orbit[orbitStep][1] - 3 + "px");
+  }
+
+  /* ---------- Safety valve: a full reload every few hours, only when the server answers ---- */
+  function reloadWhenReachable() {
+    var el = live();
+    var url = el ? el.getAttribute("hx-get").replace(/([?&])token=[^&]*/, "$1token=") : location.href;
+    fetch(url, { credentials: "same-origin", cache: "no-store" })
+      .then(function (resp) {
+        if (resp.ok) { location.reload(); } else { setTimeout(reloadWhenReachable, 60000); }
+      })
+      .catch(function () { setTimeout(reloadWhenReachable, 60000); });
+  }
+
+  detectAutoplay();
+  onLive();
+  setInterval(tick, 1000);
+  setInterval(shift, 90000);
+  setTimeout(reloadWhenReachable, reloadMs);
+})();
