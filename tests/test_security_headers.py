@@ -1,0 +1,415 @@
+"""Security of what the server sends: CSP, framing and sniffing headers, who may open what,
+and, under the production HTTPS settings, secure HttpOnly cookies, HSTS and the redirect to
+https (checked in a subprocess, because those settings are decided when settings.py loads).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from orders_app.models import WallKey
+from tests.fixtures.orders import make_order
+
+PASSWORD = "a-long-test-password"
+PUBLIC_URL_NAMES = {"healthz", "login", "logout"}  # logout only accepts POST and ends a session
+# Placeholder views answer 501 "Not built yet" until their issue lands.
+PLACEHOLDER = (501, b"Not built yet")
+
+
+@pytest.fixture
+def manager(django_user_model):
+    return django_user_model.objects.create_user(
+        username="manager", password=PASSWORD, is_staff=True, is_superuser=True
+    )
+
+
+@pytest.fixture(autouse=True)
+def _throttle_in_tmp(tmp_path, settings):
+    settings.LOGIN_THROTTLE_DIR = tmp_path / "throttle"
+
+
+def skip_if_placeholder(response) -> None:
+    if response.status_code == PLACEHOLDER[0] and PLACEHOLDER[1] in response.content:
+        pytest.skip(f"{response.wsgi_request.path} is still a 501 placeholder")
+
+
+def csp_directives(header: str) -> dict[str, list[str]]:
+    directives = {}
+    for part in header.split(";"):
+        words = part.split()
+        if words:
+            directives[words[0]] = words[1:]
+    return directives
+
+
+def make_wall_key(name: str = "Kitchen screen") -> str:
+    """A kiosk key as `wall_key create` makes one: only its sha256 is stored."""
+    key = secrets.token_urlsafe(32)
+    WallKey.objects.create(name=name, key_hash=hashlib.sha256(key.encode()).hexdigest())
+    return key
+
+
+# --- Headers on every page --------------------------------------------------------------------
+
+
+def pages_for(client, manager) -> dict[str, object]:
+    anonymous = {
+        "login": client.get(reverse("login")),
+        "healthz": client.get(reverse("healthz")),
+    }
+    client.force_login(manager)
+    return {
+        **anonymous,
+        "board": client.get(reverse("board")),
+        "order-detail (404)": client.get(reverse("order-detail", args=[424242])),
+        "wall": client.get(reverse("wall")),
+    }
+
+
+@pytest.mark.django_db
+def test_every_page_sends_a_csp_that_allows_only_its_own_origin(client, manager):
+    for name, response in pages_for(client, manager).items():
+        header = response.get("Content-Security-Policy", "")
+        assert header, f"{name} has no Content-Security-Policy"
+        directives = csp_directives(header)
+        assert directives.get("default-src") == ["'self'"], name
+        assert directives.get("script-src") == ["'self'"], name
+        assert directives.get("style-src") == ["'self'"], name
+        assert directives.get("object-src") == ["'none'"], name
+        assert directives.get("frame-ancestors") == ["'none'"], name
+        assert directives.get("base-uri") == ["'self'"], name
+        assert directives.get("form-action") == ["'self'"], name
+        assert "unsafe-inline" not in header and "unsafe-eval" not in header, name
+        for sources in directives.values():
+            for source in sources:
+                assert source in {"'self'", "'none'", "data:"}, f"{name} allows {source}"
+
+
+@pytest.mark.django_db
+def test_every_page_refuses_framing_and_sniffing(client, manager):
+    for name, response in pages_for(client, manager).items():
+        assert response.get("X-Frame-Options") == "DENY", name
+        assert response.get("X-Content-Type-Options") == "nosniff", name
+        assert response.get("Referrer-Policy") == "same-origin", name
+        assert response.get("Cross-Origin-Opener-Policy") == "same-origin", name
+
+
+class InlineCodeFinder(HTMLParser):
+    """Collects what a 'self'-only CSP would block: inline scripts, styles and handlers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.problems: list[str] = []
+        self._in_inline_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        names = {k.lower(): v for k, v in attrs}
+        if tag == "script" and not names.get("src") and names.get("type") != "application/json":
+            self._in_inline_script = True
+        if tag == "style":
+            self.problems.append("<style> block")
+        for attr in names:
+            if attr == "style":
+                self.problems.append(f'<{tag} style="...">')
+            if attr.startswith("on"):
+                self.problems.append(f"<{tag} {attr}=...>")
+            if attr.startswith("hx-on"):
+                self.problems.append(f"<{tag} {attr}=...> (needs eval)")
+        if names.get("href", "") and names["href"].strip().lower().startswith("javascript:"):
+            self.problems.append(f"<{tag} href=javascript:...>")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_inline_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_inline_script and data.strip():
+            self.problems.append(f"inline <script>: {data.strip()[:40]!r}")
+
+
+@pytest.mark.django_db
+def test_pages_need_no_inline_scripts_or_styles(client, manager):
+    for name, response in pages_for(client, manager).items():
+        if "text/html" not in response.get("Content-Type", "") or response.status_code == 501:
+            continue
+        finder = InlineCodeFinder()
+        finder.feed(response.content.decode())
+        assert finder.problems == [], f"{name}: {finder.problems}"
+
+
+@pytest.mark.django_db
+def test_pages_load_htmx_from_our_own_origin(client, manager):
+    client.force_login(manager)
+    response = client.get(reverse("board"))
+    skip_if_placeholder(response)
+    html = response.content.decode()
+    sources = re.findall(r'<script[^>]*\bsrc="([^"]+)"', html)
+    assert any("htmx" in src for src in sources), sources
+    assert all(src.startswith("/") and not src.startswith("//") for src in sources), sources
+    assert 'name="htmx-config"' in html
+
+
+# --- Who may open what ------------------------------------------------------------------------
+
+
+def _sample_path(pattern: str) -> str:
+    """Turn 'orders/<int:order_id>/' into 'orders/1/'."""
+    return re.sub(r"<(?:(\w+):)?\w+>", lambda m: "1" if m.group(1) == "int" else "x", pattern)
+
+
+def app_urls() -> list[tuple[str, str]]:
+    """(name, path) of every route outside the admin, from the real URLconf."""
+    found: list[tuple[str, str]] = []
+
+    def walk(patterns, prefix: str) -> None:
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                if entry.namespace == "admin":
+                    continue
+                walk(entry.url_patterns, prefix + str(entry.pattern))
+            elif isinstance(entry, URLPattern):
+                found.append((entry.name or str(entry.pattern), prefix + str(entry.pattern)))
+
+    walk(get_resolver().url_patterns, "")
+    return [(name, "/" + _sample_path(route.lstrip("^").rstrip("$"))) for name, route in found]
+
+
+APP_URLS = app_urls()
+PROTECTED = [(n, p) for n, p in APP_URLS if n not in PUBLIC_URL_NAMES]
+# Fragment endpoints polled by htmx may refuse (401/403) instead of redirecting: a login page
+# swapped into a wall or a list would be worse than an error the page's script can notice.
+FRAGMENTS = {"wall-poll", "board-rows", "order-panel"}
+# Django's password-reset pages come with `include("django.contrib.auth.urls")` and open to
+# anyone; dashboard/urls.py should route only logout and password change (asked of the lead).
+OPEN_BY_MISTAKE = {
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+}
+
+
+def _protected_params():
+    for name, path in PROTECTED:
+        marks = []
+        if name in OPEN_BY_MISTAKE:
+            marks.append(
+                pytest.mark.xfail(
+                    reason="password reset is routed for anonymous users; "
+                    "needs the dashboard/urls.py change in the deploy report",
+                    strict=True,
+                )
+            )
+        yield pytest.param(name, path, marks=marks, id=name)
+
+
+def test_the_route_list_covers_the_board_the_wall_and_the_fragments():
+    names = {name for name, _ in APP_URLS}
+    assert {"board", "board-rows", "order-detail", "order-panel", "wall", "wall-poll"} <= names
+    assert "healthz" in names and "login" in names
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "path"), list(_protected_params()))
+def test_anonymous_visitors_are_sent_to_the_login(client, name, path):
+    make_order(id=1, status="PENDING", customer_name="Canary Customer")
+    response = client.get(path)
+    skip_if_placeholder(response)
+    if name in FRAGMENTS and response.status_code in {401, 403}:
+        assert b"Canary" not in response.content, f"{path} refused but still showed an order"
+        return
+    assert response.status_code == 302, f"{path} answered {response.status_code} without login"
+    assert response["Location"].startswith(django_settings.LOGIN_URL + "?next="), response[
+        "Location"
+    ]
+
+
+@pytest.mark.django_db
+def test_healthz_and_the_login_page_open_without_a_login(client):
+    assert client.get(reverse("healthz")).status_code in {200, 503}
+    assert client.get(reverse("login")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_admin_sends_anonymous_visitors_to_a_login(client):
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert "login" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_a_kiosk_key_opens_the_wall_and_nothing_else(client):
+    key = make_wall_key()
+    response = client.get(reverse("wall"), {"key": key}, follow=True)
+    skip_if_placeholder(response)
+    assert response.status_code == 200
+    assert key not in response.request.get("QUERY_STRING", ""), "the key stays in the address"
+    for name, path in PROTECTED:
+        if name in {"wall", "wall-poll"} or name in OPEN_BY_MISTAKE:
+            continue
+        other = client.get(path)
+        if other.status_code == 501:
+            continue
+        if name in FRAGMENTS and other.status_code in {401, 403}:
+            continue
+        assert other.status_code == 302, f"a kiosk session opened {path}"
+        assert other["Location"].startswith(django_settings.LOGIN_URL)
+
+
+@pytest.mark.django_db
+def test_a_wrong_kiosk_key_does_not_open_the_wall(client):
+    make_wall_key()
+    response = client.get(reverse("wall"), {"key": "not-the-key"})
+    skip_if_placeholder(response)
+    assert response.status_code in {302, 403}
+    if response.status_code == 302:
+        assert response["Location"].startswith(django_settings.LOGIN_URL)
+
+
+@pytest.mark.django_db
+def test_every_form_post_needs_a_csrf_token(manager):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    assert (
+        strict.post(reverse("login"), {"username": "manager", "password": PASSWORD}).status_code
+        == 403
+    )
+    strict.force_login(manager)
+    assert strict.post(reverse("logout")).status_code == 403
+
+
+# --- Production HTTPS settings, in a fresh process --------------------------------------------
+
+HTTPS_PROBE = r"""
+import json, re
+import django
+django.setup()
+from django.contrib.auth import get_user_model
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.management import call_command
+from django.test import Client
+
+call_command("migrate", verbosity=0, interactive=False)
+call_command("collectstatic", verbosity=0, interactive=False)
+get_user_model().objects.create_user(username="manager", password="a-long-test-password")
+out = {}
+host = {"HTTP_HOST": "pass.example.com"}
+
+def cookie(jar, name):
+    c = jar.get(name)
+    if c is None:
+        return None
+    return {"secure": bool(c["secure"]), "httponly": bool(c["httponly"]), "samesite": c["samesite"]}
+
+plain = Client()
+r = plain.get("/accounts/login/", **host)
+out["http_login"] = [r.status_code, r.get("Location")]
+r = plain.get("/healthz", **host)
+out["http_healthz"] = r.status_code
+
+browser = Client()
+r = browser.get("/accounts/login/", secure=True, **host)
+out["https_login"] = r.status_code
+out["hsts"] = r.get("Strict-Transport-Security")
+out["csrf_cookie"] = cookie(r.cookies, "csrftoken")
+token = r.cookies["csrftoken"].value
+r = browser.post("/accounts/login/", {"username": "manager", "password": "a-long-test-password",
+                 "csrfmiddlewaretoken": token}, secure=True, **host)
+out["https_post_login"] = r.status_code
+out["session_cookie"] = cookie(r.cookies, "sessionid")
+
+proxied = Client()
+r = proxied.get("/accounts/login/", HTTP_X_FORWARDED_PROTO="https", **host)
+out["proxied_login"] = r.status_code
+r = proxied.get("/accounts/login/", HTTP_HOST="evil.example.net", secure=True)
+out["bad_host"] = r.status_code
+
+url = staticfiles_storage.url("admin/css/base.css")
+out["static_url"] = url
+r = proxied.get(url, HTTP_X_FORWARDED_PROTO="https", HTTP_ACCEPT_ENCODING="gzip", **host)
+out["static"] = [r.status_code, r.get("Cache-Control"), r.get("Content-Encoding")]
+print("PROBE " + json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def https_probe(tmp_path_factory) -> dict:
+    var = tmp_path_factory.mktemp("https-var")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_HTTPS": "1",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "pass.example.com",
+        "PASS_IGNORE_DOTENV": "1",
+        "PASS_TESTING": "1",
+        "PASS_VAR_DIR": str(var),
+        "DATABASE_URL": f"sqlite:///{var / 'probe.sqlite3'}",
+        "LOG_LEVEL": "ERROR",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", HTTPS_PROBE],
+        cwd=Path(django_settings.BASE_DIR),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(x for x in result.stdout.splitlines() if x.startswith("PROBE "))
+    return json.loads(line.removeprefix("PROBE "))
+
+
+def test_https_plain_http_is_redirected_to_https(https_probe):
+    status, location = https_probe["http_login"]
+    assert status == 301
+    assert location == "https://pass.example.com/accounts/login/"
+
+
+def test_https_healthz_still_answers_over_plain_http_for_local_monitors(https_probe):
+    assert https_probe["http_healthz"] in {200, 503}
+
+
+def test_https_the_proxy_header_marks_requests_as_secure(https_probe):
+    assert https_probe["proxied_login"] == 200
+
+
+def test_https_hsts_is_sent_for_a_year_with_subdomains(https_probe):
+    hsts = https_probe["hsts"] or ""
+    assert "max-age=31536000" in hsts
+    assert "includeSubDomains" in hsts
+
+
+def test_https_csrf_cookie_is_secure_and_httponly(https_probe):
+    assert https_probe["csrf_cookie"] == {"secure": True, "httponly": True, "samesite": "Lax"}
+
+
+def test_https_session_cookie_is_secure_and_httponly(https_probe):
+    assert https_probe["https_post_login"] == 302
+    assert https_probe["session_cookie"] == {"secure": True, "httponly": True, "samesite": "Lax"}
+
+
+def test_https_unknown_host_names_are_refused(https_probe):
+    assert https_probe["bad_host"] == 400
+
+
+def test_https_static_files_are_fingerprinted_compressed_and_cached_for_a_year(https_probe):
+    status, cache_control, encoding = https_probe["static"]
+    assert re.search(r"base\.[0-9a-f]{12}\.css$", https_probe["static_url"])
+    assert status == 200
+    assert "max-age=31536000" in cache_control and "immutable" in cache_control
+    assert encoding in {"gzip", "br"}
