@@ -338,7 +338,12 @@ class Simulator:
         rng = random.Random(f"{cfg.seed}:seed")
         span = int(cfg.days * 86_400)
         times: list[int] = []
-        for _ in range(cfg.orders):
+        # A few orders still in flight at start, so a demo board is never empty at 9 a.m.
+        in_flight = min(cfg.orders // 15, 8)
+        for index in range(cfg.orders):
+            if index < in_flight:  # two just in (still PENDING), the rest within 45 minutes
+                times.append(now - rng.randrange(60 if index < 2 else 45 * 60))
+                continue
             for _attempt in range(4):  # prefer opening hours, 10:00-23:59 Baku time
                 created = now - rng.randrange(max(span, 1))
                 if datetime.fromtimestamp(created, self._tz).hour >= 10:
