@@ -1,0 +1,326 @@
+/* Pass: the manager board and order pages.
+ *
+ * - keeps "synced 8 s ago", "5 min ago" and row ages ticking from ISO timestamps;
+ * - polls the list (every data-poll-seconds, never in a hidden tab) with the poll token: the
+ *   server answers 204 while nothing changed, otherwise only the list is swapped;
+ * - opens a row into its detail panel on click, Enter or Space, and keeps open rows open
+ *   across refreshes; briefly highlights orders that a refresh brought in;
+ * - tidies the filter form's URL (no empty parameters), quick date picks, print button.
+ * No inline scripts or styles anywhere (CSP): everything is wired here from data-* attributes.
+ */
+(function () {
+  "use strict";
+  if (window.PassBoard) return; // loaded once, even if a history restore re-runs scripts
+  var state = {
+    expanded: new Set(),
+    busy: 0,
+    pollPending: false,
+    swapFromPoll: false,
+    previousIds: null,
+    stash: new Map(),
+    timer: null,
+    pollSeconds: 0,
+  };
+  window.PassBoard = state;
+
+  /* ---- Relative times --------------------------------------------------------------------- */
+  function secondsSince(iso) {
+    var t = Date.parse(iso);
+    if (isNaN(t)) return null;
+    return Math.max(0, Math.floor((Date.now() - t) / 1000));
+  }
+  function agoText(s) {
+    if (s < 5) return "just now";
+    if (s < 60) return s + " s ago";
+    if (s < 3600) return Math.floor(s / 60) + " min ago";
+    if (s < 86400) return Math.floor(s / 3600) + " h ago";
+    var d = Math.floor(s / 86400);
+    return d === 1 ? "1 day ago" : d + " days ago";
+  }
+  function ageText(s) {
+    if (s < 60) return s + "s";
+    var m = Math.floor(s / 60);
+    if (m < 60) return m + "m";
+    var h = Math.floor(m / 60);
+    m = m % 60;
+    if (h < 24) return m ? h + "h " + m + "m" : h + "h";
+    var d = Math.floor(h / 24);
+    h = h % 24;
+    return h ? d + "d " + h + "h" : d + "d";
+  }
+  function tick() {
+    document.querySelectorAll("time[data-ago]").forEach(function (el) {
+      var s = secondsSince(el.getAttribute("datetime"));
+      if (s !== null) el.textContent = agoText(s);
+    });
+    document.querySelectorAll("time[data-age]").forEach(function (el) {
+      var s = secondsSince(el.getAttribute("datetime"));
+      if (s !== null) el.textContent = ageText(s);
+    });
+  }
+  setInterval(tick, 1000);
+
+  /* ---- Helpers ---------------------------------------------------------------------------- */
+  function results() { return document.getElementById("board-results"); }
+  function filtersForm() { return document.getElementById("board-filters"); }
+  function isResults(el) { return el && el.id === "board-results"; }
+  function orderIds(root) {
+    var ids = new Set();
+    if (!root) return ids;
+    root.querySelectorAll("tbody.order[data-order-id]").forEach(function (tb) {
+      ids.add(tb.getAttribute("data-order-id"));
+    });
+    return ids;
+  }
+  function bodyFor(id) {
+    var root = results();
+    return root ? root.querySelector('tbody.order[data-order-id="' + CSS.escape(id) + '"]') : null;
+  }
+
+  /* ---- Polling ---------------------------------------------------------------------------- */
+  function poll() {
+    var root = results();
+    if (!root || document.hidden || state.busy > 0 || !window.htmx) return;
+    var url = root.getAttribute("data-poll-url");
+    if (!url) return;
+    state.pollPending = true;
+    htmx.ajax("GET", url, { source: root, target: root, swap: "outerHTML" }).finally(function () {
+      state.pollPending = false;
+    });
+  }
+  function schedulePolling() {
+    var root = results();
+    var seconds = root ? parseInt(root.getAttribute("data-poll-seconds"), 10) : 0;
+    if (!seconds || seconds < 1) seconds = 0;
+    if (seconds === state.pollSeconds && state.timer) return;
+    if (state.timer) clearInterval(state.timer);
+    state.timer = null;
+    state.pollSeconds = seconds;
+    if (seconds) state.timer = setInterval(poll, seconds * 1000);
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden) poll(); // catch up at once when the tab comes back
+  });
+
+  /* ---- Row panels ------------------------------------------------------------------------- */
+  function loadingMarkup(slot) {
+    slot.replaceChildren();
+    var p = document.createElement("div");
+    p.className = "panel-loading";
+    p.setAttribute("role", "status");
+    var sp = document.createElement("span");
+    sp.className = "spinner";
+    sp.setAttribute("aria-hidden", "true");
+    p.appendChild(sp);
+    p.appendChild(document.createTextNode("Loading order…"));
+    slot.appendChild(p);
+  }
+  function loadPanel(row, slot, quiet) {
+    var url = row.getAttribute("data-panel-url");
+    if (!url || !window.htmx) return;
+    if (!quiet) loadingMarkup(slot);
+    htmx.ajax("GET", url, { source: row, target: slot, swap: "innerHTML" });
+  }
+  function setOpen(tbody, open, opts) {
+    var row = tbody.querySelector(".order-row");
+    var panel = tbody.querySelector(".order-panel");
+    if (!row || !panel) return;
+    var id = tbody.getAttribute("data-order-id");
+    row.setAttribute("aria-expanded", open ? "true" : "false");
+    panel.hidden = !open;
+    if (open) {
+      state.expanded.add(id);
+      var slot = panel.querySelector("[data-panel-slot]");
+      if (slot && !(opts && opts.keepContent)) loadPanel(row, slot, false);
+    } else {
+      state.expanded.delete(id);
+    }
+  }
+  function toggle(tbody) {
+    var row = tbody.querySelector(".order-row");
+    setOpen(tbody, row.getAttribute("aria-expanded") !== "true");
+  }
+  document.addEventListener("click", function (event) {
+    var row = event.target.closest && event.target.closest(".order-row");
+    if (!row) return;
+    if (event.target.closest("a, button, input, select, label, textarea")) return;
+    var selection = window.getSelection && window.getSelection();
+    if (selection && String(selection).length > 0) return; // let people copy a phone number
+    toggle(row.closest("tbody.order"));
+  });
+  document.addEventListener("keydown", function (event) {
+    var row = event.target;
+    if (!row.classList || !row.classList.contains("order-row")) return;
+    if (event.key === "Enter" || event.key === " " || event.key === "Spacebar") {
+      event.preventDefault();
+      toggle(row.closest("tbody.order"));
+    }
+  });
+
+  /* ---- htmx lifecycle --------------------------------------------------------------------- */
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt && (elt.id === "board-filters" || elt.closest("#board-results .pager"))) {
+      state.busy += 1;
+      document.body.classList.add("is-filtering");
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt && (elt.id === "board-filters" || (elt.closest && elt.closest(".pager")))) {
+      state.busy = Math.max(0, state.busy - 1);
+      if (!state.busy) document.body.classList.remove("is-filtering");
+    }
+  });
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt && event.detail.elt.id === "board-filters") {
+      // The URL is the state: keep it short and readable (no empty or default values).
+      var params = event.detail.parameters;
+      Object.keys(params).forEach(function (key) {
+        var value = params[key];
+        if (value === "" || (key === "sort" && value === "created")) delete params[key];
+      });
+    }
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr && xhr.status === 400 && isResults(event.detail.target)) {
+      // An invalid filter: show the form errors the server rendered in place of the list.
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+    if (isResults(event.detail.target) && event.detail.shouldSwap) {
+      var root = event.detail.target;
+      state.previousIds = orderIds(root);
+      state.swapFromPoll = state.pollPending;
+      state.stash = new Map();
+      state.expanded.forEach(function (id) {
+        var tb = root.querySelector('tbody.order[data-order-id="' + CSS.escape(id) + '"]');
+        var slot = tb && tb.querySelector("[data-panel-slot]");
+        if (slot) state.stash.set(id, { slot: slot, updated: tb.getAttribute("data-updated") });
+      });
+    }
+  });
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var target = event.detail.target;
+    if (target && target.hasAttribute && target.hasAttribute("data-panel-slot")) {
+      target.replaceChildren();
+      var p = document.createElement("p");
+      p.className = "panel-error";
+      p.setAttribute("role", "alert");
+      p.textContent = event.detail.xhr.status === 404
+        ? "This order is no longer in the cache."
+        : "Could not load this order. Close and open the row to try again.";
+      target.appendChild(p);
+    }
+  });
+
+  function afterResultsSwap() {
+    var root = results();
+    if (!root) return;
+    // Re-open the rows that were open, moving their panels across so nothing flickers.
+    state.expanded.forEach(function (id) {
+      var tb = bodyFor(id);
+      if (!tb) return;
+      var kept = state.stash.get(id);
+      var panel = tb.querySelector(".order-panel");
+      var freshSlot = panel && panel.querySelector("[data-panel-slot]");
+      if (kept && freshSlot) {
+        freshSlot.replaceWith(kept.slot);
+        setOpen(tb, true, { keepContent: true });
+        if (kept.updated !== tb.getAttribute("data-updated")) {
+          loadPanel(tb.querySelector(".order-row"), kept.slot, true);
+        }
+      } else {
+        setOpen(tb, true);
+      }
+    });
+    state.stash = new Map();
+    if (state.swapFromPoll && state.previousIds) {
+      orderIds(root).forEach(function (id) {
+        if (!state.previousIds.has(id)) {
+          var tb = bodyFor(id);
+          if (tb) tb.classList.add("is-new");
+        }
+      });
+    }
+    state.swapFromPoll = false;
+    state.previousIds = null;
+    tick();
+    schedulePolling();
+  }
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (document.getElementById("board-results") && (isResults(event.detail.elt) ||
+        isResults(event.detail.target) || (event.detail.elt && event.detail.elt.contains &&
+        event.detail.elt.contains(results())))) {
+      afterResultsSwap();
+    }
+  });
+  document.addEventListener("htmx:historyRestore", function () {
+    // A back/forward navigation re-rendered the page from the server.
+    state.expanded = new Set();
+    document.querySelectorAll('.order-row[aria-expanded="true"]').forEach(function (row) {
+      state.expanded.add(row.closest("tbody.order").getAttribute("data-order-id"));
+    });
+    state.busy = 0;
+    document.body.classList.remove("is-filtering");
+    tick();
+    schedulePolling();
+  });
+
+  /* ---- Filters: quick dates, reset ------------------------------------------------------- */
+  document.addEventListener("click", function (event) {
+    var form = filtersForm();
+    if (!form || !window.htmx) return;
+    var pick = event.target.closest && event.target.closest("[data-quick-from]");
+    if (pick && form.contains(pick)) {
+      event.preventDefault();
+      form.elements["from"].value = pick.getAttribute("data-quick-from");
+      form.elements["to"].value = pick.getAttribute("data-quick-to");
+      form.querySelectorAll(".quick-pick").forEach(function (a) {
+        a.classList.toggle("is-current", a === pick);
+      });
+      htmx.trigger(form, "submit");
+      return;
+    }
+    var reset = event.target.closest && event.target.closest("[data-reset]");
+    if (reset && form.contains(reset)) {
+      event.preventDefault();
+      form.reset();
+      form.querySelectorAll("input[type=search], input[type=date]").forEach(function (i) { i.value = ""; });
+      form.querySelectorAll("input[type=checkbox]").forEach(function (i) { i.checked = false; });
+      form.querySelectorAll("select").forEach(function (s) { s.selectedIndex = 0; });
+      form.querySelectorAll(".quick-pick").forEach(function (a) {
+        a.classList.toggle("is-current", a.getAttribute("data-quick-from") === "");
+      });
+      htmx.trigger(form, "submit");
+    }
+  });
+  document.addEventListener("change", function (event) {
+    var form = filtersForm();
+    if (!form || !form.contains(event.target)) return;
+    if (event.target.name === "from" || event.target.name === "to") {
+      var from = form.elements["from"].value;
+      var to = form.elements["to"].value;
+      form.querySelectorAll(".quick-pick").forEach(function (a) {
+        a.classList.toggle("is-current",
+          a.getAttribute("data-quick-from") === from && a.getAttribute("data-quick-to") === to);
+      });
+    }
+  });
+
+  /* ---- Print ------------------------------------------------------------------------------ */
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) window.print();
+  });
+
+  function start() {
+    tick();
+    schedulePolling();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
