@@ -47,6 +47,7 @@ from orders_app.clopos.payloads import (
     compact,
     parse_order,
     parse_sale_type,
+    parse_timestamp,
     parse_venue,
 )
 from orders_app.models import (
@@ -539,6 +540,8 @@ class _PassRun:
         self.started = clock()
         self.known_skipped = set(SkippedOrder.objects.values_list("remote_id", flat=True))
         self.max_updated: datetime | None = None
+        # Clopos's clock when the first page was served (the envelope's ``unix``), if given.
+        self.server_started: datetime | None = None
 
     def walk(
         self,
@@ -564,6 +567,8 @@ class _PassRun:
                 date_to=date_to,
             )
             t1 = self.clock()
+            if self.server_started is None:
+                self.server_started = _server_time(page, near=self.now)
             rows = [*page.rows, *getattr(page, "invalid_rows", [])]
             parsed, skipped = parse_rows(rows)
             t2 = self.clock()
@@ -699,8 +704,11 @@ def sync_pass(
 
     # The watermark: never past what this pass read, never behind where it was.
     watermark = state.watermark
+    # Anything changed after the first page was served carries an updated_at at or after
+    # Clopos's clock at that moment (our clock when Clopos does not say).
     if run.max_updated is not None or plan.mode in (BACKFILL, FULL):
-        candidate = min(run.max_updated or now, now)
+        started = run.server_started or now
+        candidate = min(run.max_updated or started, started)
         watermark = candidate if watermark is None else max(watermark, candidate)
     result.watermark = watermark
     updates: dict[str, Any] = {
@@ -719,6 +727,16 @@ def sync_pass(
         updates["last_reconcile_at"] = now
     SyncState.objects.filter(id=SyncState.SINGLETON_ID).update(**updates)
     return result
+
+
+def _server_time(page: Any, *, near: datetime) -> datetime | None:
+    """Clopos's clock from a page's envelope (``unix``, else ``timestamp``), trusted only
+    within a day of ours."""
+    meta = getattr(page, "raw_meta", None) or {}
+    value = parse_timestamp(meta.get("unix")) or parse_timestamp(meta.get("timestamp"))
+    if value is None or abs(value - near) > timedelta(days=1):
+        return None
+    return value
 
 
 def _refresh_reference(client: Any, *, now: datetime, result: PassResult) -> bool:
