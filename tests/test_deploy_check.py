@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -91,3 +92,115 @@ def test_the_example_environment_file_passes_the_deploy_check(tmp_path):
         values.pop(key)
     result = deploy_check(tmp_path, **values)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- The files docs/deploy.md installs ---------------------------------------------------------
+
+DEPLOY = ROOT / "deploy"
+
+
+def unit_settings(name: str) -> dict[str, list[str]]:
+    values: dict[str, list[str]] = {}
+    for line in (DEPLOY / name).read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", "[")):
+            key, _, value = line.partition("=")
+            values.setdefault(key, []).append(value)
+    return values
+
+
+@pytest.mark.parametrize("unit", ["pass-web.service", "pass-sync.service"])
+def test_the_units_restart_always_as_a_dedicated_user_and_are_hardened(unit):
+    values = unit_settings(unit)
+    assert values["Restart"] == ["always"]
+    assert values["User"] == ["pass"]
+    assert values["EnvironmentFile"] == ["/etc/pass/pass.env"]
+    for option in ("NoNewPrivileges", "ProtectHome", "PrivateTmp", "PrivateDevices"):
+        assert values[option] == ["yes"], option
+    assert values["ProtectSystem"] == ["strict"]
+    assert values["StateDirectory"] == ["pass"]  # the only writable place: /var/lib/pass
+    assert values["CapabilityBoundingSet"] == [""]
+
+
+def test_the_sync_unit_runs_the_loop_and_waits_for_the_lease():
+    (command,) = unit_settings("pass-sync.service")["ExecStart"]
+    assert command.endswith("manage.py sync_orders --loop --wait")
+
+
+def test_the_web_unit_runs_gunicorn_with_the_project_config():
+    (command,) = unit_settings("pass-web.service")["ExecStart"]
+    assert "gunicorn --config deploy/gunicorn.conf.py dashboard.wsgi" in command
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
+def test_systemd_accepts_the_units(tmp_path):
+    """systemd-analyze verify, with the install paths pointed at this checkout."""
+    for unit in ("pass-web.service", "pass-sync.service"):
+        text = (DEPLOY / unit).read_text()
+        text = text.replace("/opt/pass/.venv/bin/", f"{ROOT}/.venv/bin/")
+        text = text.replace("WorkingDirectory=/opt/pass", f"WorkingDirectory={ROOT}")
+        text = text.replace("/etc/pass/pass.env", str(DEPLOY / "env.example"))
+        (tmp_path / unit).write_text(text)
+    result = subprocess.run(
+        ["systemd-analyze", "verify", *(str(p) for p in tmp_path.glob("*.service"))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "", result.stderr  # unknown keys only warn
+
+
+def test_the_nginx_site_redirects_to_tls_and_passes_the_proxy_headers():
+    conf = (DEPLOY / "nginx-pass.conf").read_text()
+    assert "return 301 https://$host$request_uri;" in conf
+    assert "listen 443 ssl http2;" in conf
+    assert "ssl_protocols TLSv1.2 TLSv1.3;" in conf
+    # Overwritten, never appended, so a client cannot choose what Pass believes.
+    assert "proxy_set_header X-Forwarded-Proto https;" in conf
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in conf
+    assert "proxy_set_header Host $host;" in conf
+    assert "gzip on;" in conf
+    assert "client_max_body_size 1m;" in conf
+    assert 'add_header Cache-Control "public, max-age=31536000, immutable" always;' in conf
+
+
+def test_the_nginx_access_log_leaves_out_query_strings():
+    """A kiosk key travels as /wall/?key=...: the log format must use $uri, not $request."""
+    conf = (DEPLOY / "nginx-pass.conf").read_text()
+    log_format = conf.split("log_format pass_noquery", 1)[1].split(";", 1)[0]
+    assert "$uri" in log_format
+    assert "$request " not in log_format and "$request_uri" not in log_format
+    assert "$args" not in log_format and "$query_string" not in log_format
+    for line in conf.splitlines():
+        if line.strip().startswith("access_log") and "off" not in line:
+            assert line.strip().endswith("pass_noquery;"), line
+
+
+@pytest.mark.skipif(not shutil.which("nginx"), reason="nginx not installed")
+def test_nginx_accepts_the_site(tmp_path):
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=pass.example.com", "-keyout", str(tmp_path / "privkey.pem"),
+         "-out", str(tmp_path / "fullchain.pem")],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    site = (DEPLOY / "nginx-pass.conf").read_text()
+    site = site.replace("/etc/letsencrypt/live/pass.example.com", str(tmp_path))
+    site = site.replace("/var/log/nginx", str(tmp_path))
+    (tmp_path / "site.conf").write_text(site)
+    temp_paths = " ".join(
+        f"{kind}_temp_path {tmp_path}/{kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{ access_log {tmp_path}/access.log; {temp_paths} include {tmp_path}/site.conf; }}\n"
+    )
+    result = subprocess.run(
+        ["nginx", "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
