@@ -7,9 +7,11 @@ are recorded instead of slept, so backoff and 429 waits cost no wall time.
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.conf import settings
@@ -384,3 +386,48 @@ def test_nothing_listening_is_unavailable_and_names_the_base_url(sleeps) -> None
         client.orders_page()
     assert caught.value.attempts == 3
     assert client.requests_made == 3
+
+
+class _TricklingHandler(BaseHTTPRequestHandler):
+    """Answers at once, then sends the body a few bytes at a time, never quite finishing."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "100000")
+        self.end_headers()
+        try:
+            for _ in range(40):
+                self.wfile.write(b"        ")
+                self.wfile.flush()
+                time.sleep(0.05)
+        except OSError:
+            pass
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_body_trickling_in_is_cut_off_at_twice_the_timeout(sleeps) -> None:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _TricklingHandler)
+    httpd.daemon_threads = True
+    threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
+    try:
+        client = CloposClient(
+            base_url=f"http://127.0.0.1:{httpd.server_address[1]}",
+            token="t",
+            timeout=0.2,
+            max_retries=0,
+            sleep=sleeps,
+        )
+        started = time.monotonic()
+        with pytest.raises(CloposUnavailable, match=r"took longer than 0\.4 s"):
+            client.orders_page()
+        assert time.monotonic() - started < 1.0  # the server would trickle for 2 s
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -12,6 +12,10 @@ from any other route the client signs in again once and repeats the call.
 Responses. ``success`` is checked before the status code: Clopos answers some failures (the
 test-integrator-on-production-brand case) with HTTP 200 and ``success: false``.
 
+Time limits. ``timeout`` bounds connecting and every socket read; the whole response must also
+arrive within twice ``timeout``, so a server trickling bytes cannot hold a pass forever.
+``requests_made`` counts every attempt sent (sign-in and retries included).
+
 Query strings. Built here, not by requests, so the PHP/Laravel bracket keys come out in a fixed
 order: ``with[0]``, ``date[0]``/``date[1]``, ``sort[0]``/``sort[1]``, ``filters[N][0]``,
 ``filters[N][1]`` and ``filters[N][1][M]`` for list values. Brackets are percent-encoded
@@ -35,6 +39,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+import urllib3
 
 from orders_app.clopos.errors import (
     CloposAuthError,
@@ -64,8 +69,9 @@ DEFAULT_MAX_PAGES = 5000
 OnRequest = Callable[[str, str, "int | None", float], None]
 
 _TEST_MODE_MESSAGE = (
-    "the integrator is in test mode but the brand is production: use a test brand with this "
-    "integrator, or ask Clopos (dev@clopos.com) to move CLOPOS_INTEGRATOR_ID to production"
+    "Clopos says the integrator is in test mode but the brand is production: use a test brand "
+    "with this CLOPOS_INTEGRATOR_ID, or ask Clopos (dev@clopos.com) to move the integrator to "
+    "production"
 )
 _CREDENTIALS_REJECTED = (
     "Clopos rejected the credentials: check CLOPOS_CLIENT_ID / CLOPOS_CLIENT_SECRET / "
@@ -563,13 +569,15 @@ class CloposClient:
                     wait = ceiling / 2 + self._rng.uniform(0, ceiling / 2)
                 attempt += 1
                 logger.warning(
-                    "clopos_retry method=%s path=%s attempt=%s/%s wait_s=%.2f error=%s",
+                    'clopos_retry method=%s path=%s attempt=%s/%s wait_s=%.2f error=%s status=%s reason="%s"',
                     method,
                     path,
                     attempt,
                     self.max_retries,
                     wait,
                     type(exc).__name__,
+                    exc.status if exc.status is not None else "-",
+                    exc.message.replace('"', "'"),
                 )
                 self._sleep(wait)
                 if isinstance(exc, CloposRateLimited):
@@ -679,11 +687,18 @@ class CloposClient:
     def _read_body(
         self, response: requests.Response, *, started: float, method: str, path: str
     ) -> bytes:
+        """The whole body, one socket read at a time, within twice ``timeout`` of sending."""
         chunks: list[bytes] = []
         size = 0
         deadline = started + 2 * self.timeout
+        raw = response.raw
+        read1 = getattr(raw, "read1", None)
         try:
-            for chunk in response.iter_content(chunk_size=65536):
+            if read1 is None:  # not a urllib3 2 response: requests' own iterator
+                pieces: Iterator[bytes] = response.iter_content(chunk_size=65536)
+            else:
+                pieces = iter(lambda: read1(65536, decode_content=True), b"")
+            for chunk in pieces:
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > MAX_BODY_BYTES:
@@ -694,12 +709,14 @@ class CloposClient:
                     )
                 if self._clock() > deadline:
                     raise CloposUnavailable(
-                        f"Clopos took longer than {2 * self.timeout:g} s to send {method} {path}",
+                        f"Clopos took longer than {2 * self.timeout:g} s to send {method} {path} "
+                        "(raise CLOPOS_TIMEOUT if this keeps happening)",
                         status=response.status_code,
                     )
-        except requests.RequestException as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            reason = "timed out" if "timeout" in type(exc).__name__.lower() else "broke"
             raise CloposUnavailable(
-                f"The connection to Clopos broke while reading {method} {path} "
+                f"The connection to Clopos {reason} while reading {method} {path} "
                 f"({type(exc).__name__})",
                 status=response.status_code,
             ) from None
@@ -825,7 +842,7 @@ class CloposClient:
 
         if _is_test_mode_text(code_raw, message_raw):
             return CloposTestModeError(
-                f"Clopos refused the request: {_TEST_MODE_MESSAGE}",
+                _TEST_MODE_MESSAGE,
                 status=status,
                 code=code or "test_mode",
                 server_message=said_text,
