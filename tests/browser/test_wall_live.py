@@ -1,0 +1,207 @@
+"""The wall in a real Chromium against the live server with real htmx polling."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from orders_app.models import Order, SyncState
+from orders_app.services.wall_keys import wall_key_create, wall_key_revoke
+from tests.fixtures.orders import make_order, mark_failing, mark_synced
+
+POLL = 1  # seconds, so "within one poll" is quick to wait for
+
+
+@pytest.fixture
+def wall(settings, manager_user, browser_context_factory):
+    settings.WALL_POLL_SECONDS = POLL
+    mark_synced()
+
+    def open_wall(query: str = "", *, clock: bool = False, user=manager_user):
+        context = browser_context_factory(width=1920, height=1080, user=user)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.errors = errors  # type: ignore[attr-defined]
+        if clock:
+            page.clock.install()
+        page.goto(f"/wall/{query}")
+        page.wait_for_selector("#wall-live")
+        return page
+
+    return open_wall
+
+
+def card(page, order_id: int):
+    return page.locator(f'.card[data-id="{order_id}"]')
+
+
+def test_a_new_order_appears_within_one_poll_and_chimes(wall):
+    page = wall()
+    expect(page.locator("#wall-live .card")).to_have_count(0)
+    assert page.locator("body").get_attribute("data-chimes") == "0"
+    make_order(id=7001, status="PENDING", customer_name="Aysel")
+    mark_synced()
+    expect(card(page, 7001)).to_be_visible(timeout=(POLL + 1.5) * 1000)
+    expect(page.locator(".col-pending")).to_contain_text("#7001")
+    expect(page.locator("body")).to_have_attribute("data-chimes", "1")
+    expect(card(page, 7001)).to_have_class(re.compile(r"\bis-new\b"))
+    assert page.errors == []
+
+
+def test_a_status_change_moves_the_card(wall):
+    make_order(id=7002, status="PENDING")
+    mark_synced()
+    page = wall()
+    expect(page.locator(".col-pending").locator(card(page, 7002))).to_be_visible()
+    Order.objects.filter(id=7002).update(status="RECEIVED", updated_at=timezone.now())
+    mark_synced()
+    expect(page.locator(".col-received").locator(card(page, 7002))).to_be_visible(timeout=3000)
+    expect(page.locator(".col-pending").locator(card(page, 7002))).to_have_count(0)
+    Order.objects.filter(id=7002).update(status="DELIVERED", updated_at=timezone.now())
+    mark_synced()
+    expect(page.locator(".col-delivered").locator(card(page, 7002))).to_be_visible(timeout=3000)
+
+
+def test_timer_colour_and_text_change_with_age_and_the_watchdog_escalates(wall, settings):
+    settings.WALL_WATCHDOG_MINUTES = 4
+    make_order(id=7003, status="PENDING", created_at=timezone.now() - timedelta(seconds=5))
+    mark_synced()
+    page = wall(clock=True)
+    the_card = card(page, 7003)
+    expect(the_card.locator(".age-time")).to_have_text(re.compile(r"^0:0\d$"))
+    expect(the_card).not_to_have_class(re.compile("age-amber|age-red"))
+    ok_colour = the_card.locator(".card-age").evaluate("e => getComputedStyle(e).backgroundColor")
+
+    page.clock.fast_forward("02:10")  # past amber (2 min)
+    expect(the_card).to_have_class(re.compile(r"\bage-amber\b"))
+    expect(the_card.locator(".card-age")).to_contain_text("▲ SLOW")
+    amber_colour = the_card.locator(".card-age").evaluate(
+        "e => getComputedStyle(e).backgroundColor"
+    )
+    assert amber_colour != ok_colour
+    expect(page.locator("#watchdog-banner")).to_be_hidden()
+
+    page.clock.fast_forward("02:00")  # 4:15: watchdog (4 min), not yet red (5 min)
+    expect(the_card).to_have_class(re.compile(r"\bis-watchdog\b"))
+    expect(page.locator("#watchdog-banner")).to_have_text("1 order waiting for acceptance")
+    alerts = int(page.locator("body").get_attribute("data-alerts"))
+    assert alerts >= 1
+
+    page.clock.fast_forward("02:00")  # 6:15: red
+    expect(the_card).to_have_class(re.compile(r"\bage-red\b"))
+    expect(the_card.locator(".card-age")).to_have_text(re.compile(r"■ LATE\s*6m"))
+    red_border = the_card.evaluate("e => getComputedStyle(e).borderTopStyle")
+    assert red_border == "solid"
+    page.clock.fast_forward("00:20")  # the alert repeats while it waits
+    assert int(page.locator("body").get_attribute("data-alerts")) > alerts
+
+    # Accepting the order stops the escalation.
+    Order.objects.filter(id=7003).update(status="RECEIVED", updated_at=timezone.now())
+    mark_synced()
+    page.clock.fast_forward("00:02")
+    expect(page.locator(".col-received").locator(card(page, 7003))).to_be_visible(timeout=4000)
+    expect(page.locator("#watchdog-banner")).to_be_hidden()
+
+
+def test_stale_sync_state_shows_the_banner_greys_the_board_and_recovers(wall, settings):
+    settings.SYNC_STALE_AFTER = 60
+    make_order(id=7004)
+    mark_synced()
+    page = wall()
+    expect(page.locator(".sync-banner")).to_have_count(0)
+    expect(page.locator("#sync-age")).to_have_text(re.compile(r"Clopos synced \d+ s ago"))
+    # The sync stops: its last success ages past SYNC_STALE_AFTER.
+    state = SyncState.get()
+    state.last_success_at = timezone.now() - timedelta(seconds=180)
+    state.save()
+    expect(page.locator(".sync-banner")).to_contain_text("Orders may be out of date", timeout=3000)
+    grey = page.locator("#wall-live .board").evaluate("e => getComputedStyle(e).filter")
+    assert "grayscale" in grey
+    mark_failing()
+    expect(page.locator(".sync-banner")).to_contain_text("Clopos sync failing", timeout=3000)
+    expect(page.locator("#sync-age")).to_contain_text("sync failing")
+    mark_synced()
+    expect(page.locator(".sync-banner")).to_have_count(0, timeout=3000)
+    grey = page.locator("#wall-live .board").evaluate("e => getComputedStyle(e).filter")
+    assert grey == "none"
+
+
+def test_losing_the_server_shows_the_banner_and_polling_recovers_by_itself(wall):
+    page = wall()
+    expect(page.locator("#conn-banner")).to_be_hidden()
+    page.route("**/wall/poll/**", lambda route: route.abort())
+    expect(page.locator("#conn-banner")).to_be_visible(timeout=(POLL * 3 + 2) * 1000)
+    expect(page.locator("#conn-banner")).to_contain_text("NOT live")
+    expect(page.locator("body")).to_have_class(re.compile(r"\bis-offline\b"))
+    # Then a server error for a while (a restart): still not live.
+    page.unroute("**/wall/poll/**")
+    page.route("**/wall/poll/**", lambda route: route.fulfill(status=502, body="Bad gateway"))
+    page.wait_for_timeout(POLL * 2000)
+    expect(page.locator("#conn-banner")).to_be_visible()
+    # The server is back, with a new order: no reload needed.
+    page.unroute("**/wall/poll/**")
+    make_order(id=7005)
+    mark_synced()
+    expect(card(page, 7005)).to_be_visible(timeout=(POLL + 3) * 1000)
+    expect(page.locator("#conn-banner")).to_be_hidden()
+    expect(page.locator("body")).not_to_have_class(re.compile(r"\bis-offline\b"))
+
+
+def test_a_hanging_server_counts_as_lost(wall, settings):
+    page = wall()
+    page.route("**/wall/poll/**", lambda route: None)  # never answers
+    expect(page.locator("#conn-banner")).to_be_visible(timeout=12000)
+    page.unroute("**/wall/poll/**")
+
+
+def test_kiosk_url_opens_the_wall_and_a_revoked_key_is_refused(wall, live_server):
+    created = wall_key_create(name="kitchen")
+    make_order(id=7006)
+    mark_synced()
+    page = wall(f"?key={created.key}&status=PENDING", user=None)
+    assert created.key not in page.url
+    assert page.url.endswith("/wall/?status=PENDING")
+    expect(card(page, 7006)).to_be_visible()
+    expect(page.locator(".column")).to_have_count(2)  # New + All day
+    # The same browser cannot open the board.
+    board = page.request.get(live_server.url + "/", max_redirects=0)
+    assert board.status != 200
+    wall_key_revoke(name="kitchen")
+    expect(page.locator("#denied-overlay")).to_be_visible(timeout=3000)
+    expect(page.locator("#denied-overlay")).to_contain_text("This screen's key was revoked")
+    response = page.goto("/wall/")
+    assert response.status == 403
+    expect(page.locator("h1")).to_have_text("This screen's key was revoked")
+    # And the old link is refused too.
+    response = page.goto(f"/wall/?key={created.key}")
+    assert response.status == 403
+
+
+def test_mute_is_remembered_and_the_test_button_plays(wall):
+    page = wall()
+    expect(page.locator("body")).to_have_attribute("data-sound", "on")
+    page.click("#sound-test")
+    expect(page.locator("body")).to_have_attribute("data-chimes", "1")
+    page.click("#sound-mute")
+    expect(page.locator("#sound-mute")).to_have_attribute("aria-pressed", "true")
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-sound", "muted")
+    expect(page.locator("#sound-mute")).to_contain_text("Sound muted")
+    make_order(id=7007)
+    mark_synced()
+    expect(card(page, 7007)).to_be_visible(timeout=3000)
+    assert page.locator("body").get_attribute("data-chimes") == "0"
+
+
+def test_done_cards_leave_when_their_time_is_up(wall, settings):
+    settings.WALL_DONE_MINUTES = 1
+    make_order(id=7008, status="DELIVERED", updated_at=timezone.now() - timedelta(seconds=57))
+    mark_synced()
+    page = wall()
+    expect(card(page, 7008)).to_be_visible()
+    expect(card(page, 7008)).to_be_hidden(timeout=6000)
