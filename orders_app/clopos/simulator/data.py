@@ -338,7 +338,7 @@ def make_customers(rng: random.Random) -> list[Customer]:
             Customer(
                 id=1000 + index,
                 name=name,
-                phone=format_phone(operator, digits, rng.randrange(6)),
+                phone=format_phone(operator, digits, index),  # every spelling in use
                 address=rng.choice(ADDRESSES),
                 discount_type=rng.choice((0, 0, 0, 1)),
                 reference_id=f"LOY-{rng.randrange(100_000, 999_999)}"
