@@ -1,0 +1,159 @@
+"""Kiosk keys: the wall_key command, the service, the admin, and log redaction."""
+
+from __future__ import annotations
+
+import logging
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from orders_app.models import WallKey
+from orders_app.services.wall_keys import (
+    RedactWallKeyFilter,
+    WallKeyError,
+    hash_key,
+    redact_keys,
+    wall_key_check,
+    wall_key_create,
+    wall_key_revoke,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command("wall_key", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_create_prints_the_kiosk_url_on_its_last_line_and_stores_only_the_hash():
+    output = run("create", "--name", "kitchen")
+    last = output.strip().splitlines()[-1]
+    assert last.startswith("http://127.0.0.1:8000/wall/?key=")
+    key = last.split("key=", 1)[1]
+    row = WallKey.objects.get(name="kitchen")
+    assert row.key_hash == hash_key(key)
+    assert key not in row.key_hash
+    assert wall_key_check(key=key).ok
+
+
+def test_create_uses_the_base_url_option():
+    output = run("create", "--name", "bar", "--base-url", "https://pass.example.com/")
+    assert output.strip().splitlines()[-1].startswith("https://pass.example.com/wall/?key=")
+
+
+def test_create_refuses_a_duplicate_name_and_a_bad_base_url():
+    run("create", "--name", "kitchen")
+    with pytest.raises(CommandError, match="already exists"):
+        run("create", "--name", "kitchen")
+    with pytest.raises(CommandError, match="base-url"):
+        run("create", "--name", "other", "--base-url", "pass.example.com")
+
+
+def test_list_shows_names_and_states_but_never_keys_or_hashes():
+    created = wall_key_create(name="kitchen")
+    wall_key_create(name="front-desk")
+    wall_key_revoke(name="front-desk")
+    output = run("list")
+    assert "kitchen" in output and "active" in output
+    assert "front-desk" in output and "revoked" in output
+    assert created.key not in output
+    assert created.wall_key.key_hash not in output
+
+
+def test_list_when_empty_says_how_to_create_one():
+    assert "wall_key create" in run("list")
+
+
+def test_revoke_marks_the_key_and_the_key_stops_working():
+    created = wall_key_create(name="kitchen")
+    output = run("revoke", "kitchen")
+    assert "Revoked" in output
+    assert WallKey.objects.get(name="kitchen").revoked_at is not None
+    assert wall_key_check(key=created.key).state == "revoked"
+    with pytest.raises(CommandError, match="No kiosk key"):
+        run("revoke", "nobody")
+
+
+def test_service_rejects_an_empty_name():
+    with pytest.raises(WallKeyError):
+        wall_key_create(name="  ")
+
+
+def test_keys_are_unique_and_long():
+    keys = {wall_key_create(name=f"screen-{n}").key for n in range(5)}
+    assert len(keys) == 5
+    assert all(len(k) >= 43 for k in keys)
+
+
+def test_redaction_filter_removes_keys_from_access_log_lines():
+    assert redact_keys('"GET /wall/?key=abc_DEF-123&venue=1 HTTP/1.1" 302') == (
+        '"GET /wall/?key=[redacted]&venue=1 HTTP/1.1" 302'
+    )
+    record = logging.LogRecord(
+        "django.server",
+        logging.INFO,
+        __file__,
+        1,
+        '"%s" %s',
+        ("GET /wall/?key=secret123 HTTP/1.1", 302),
+        None,
+    )
+    RedactWallKeyFilter().filter(record)
+    assert "secret123" not in record.getMessage()
+
+
+# --- Admin ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_client_logged_in(client, django_user_model):
+    user = django_user_model.objects.create_superuser(
+        username="admin", password="a-long-password-1"
+    )
+    client.force_login(user)
+    return client
+
+
+def test_admin_create_shows_the_kiosk_url_once_and_never_the_hash(admin_client_logged_in):
+    response = admin_client_logged_in.post(
+        "/admin/orders_app/wallkey/add/", {"name": "kitchen"}, follow=False
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    match = re.search(r'value="([^"]+)"[^>]*id="kiosk-url"', html).group(1)
+    assert "/wall/?key=" in match
+    key = match.split("key=", 1)[1]
+    row = WallKey.objects.get(name="kitchen")
+    assert row.key_hash == hash_key(key)
+    assert "shown only this once" in html
+    # The list and the detail page show neither the key nor the hash.
+    listing = admin_client_logged_in.get("/admin/orders_app/wallkey/").content.decode()
+    detail = admin_client_logged_in.get(
+        f"/admin/orders_app/wallkey/{row.id}/change/"
+    ).content.decode()
+    for page in (listing, detail):
+        assert "kitchen" in page
+        assert key not in page
+        assert row.key_hash not in page
+
+
+def test_admin_revoke_action(admin_client_logged_in):
+    created = wall_key_create(name="kitchen")
+    response = admin_client_logged_in.post(
+        "/admin/orders_app/wallkey/",
+        {"action": "revoke_keys", "_selected_action": [created.wall_key.id]},
+    )
+    assert response.status_code == 302
+    assert WallKey.objects.get(name="kitchen").revoked_at is not None
+
+
+def test_admin_refuses_a_duplicate_name(admin_client_logged_in):
+    wall_key_create(name="kitchen")
+    response = admin_client_logged_in.post("/admin/orders_app/wallkey/add/", {"name": "kitchen"})
+    assert response.status_code == 200
+    assert WallKey.objects.count() == 1
+    assert "already exists" in response.content.decode()
