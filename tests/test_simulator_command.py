@@ -1,0 +1,86 @@
+"""`python manage.py clopos_simulator` serves a live demo restaurant and stops cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-u", "manage.py", "clopos_simulator", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PASS_IGNORE_DOTENV": "1"},
+    )
+
+
+@pytest.fixture
+def running() -> Iterator[tuple[subprocess.Popen, int, str]]:
+    port = free_port()
+    process = start("--port", str(port), "--orders", "30", "--seed", "3", "--new-every", "1")
+    line = process.stdout.readline()
+    yield process, port, line
+    if process.poll() is None:
+        process.kill()
+        process.wait(timeout=5)
+
+
+def test_the_command_prints_one_startup_line_with_url_and_credentials(running):
+    _process, port, line = running
+
+    assert line.startswith(f"Clopos simulator at http://127.0.0.1:{port}/open-api/v2:")
+    assert "30 orders over 7 days, seed 3" in line
+    assert "settings.CLOPOS_DEMO_CREDENTIALS" in line
+
+
+def test_the_command_serves_the_demo_credentials_and_adds_live_orders(running):
+    _process, port, _line = running
+    base = f"http://127.0.0.1:{port}/open-api/v2"
+    token = requests.post(f"{base}/auth", json=settings.CLOPOS_DEMO_CREDENTIALS, timeout=5).json()[
+        "token"
+    ]
+
+    first = requests.get(f"{base}/orders", headers={"x-token": token}, timeout=5).json()
+    time.sleep(2.2)
+    later = requests.get(f"{base}/orders", headers={"x-token": token}, timeout=5).json()
+
+    assert first["total"] >= 30
+    assert later["total"] >= first["total"] + 2
+
+
+def test_sigterm_stops_the_command_cleanly(running):
+    process, _port, _line = running
+
+    process.send_signal(signal.SIGTERM)
+
+    assert process.wait(timeout=10) == 0
+
+
+def test_an_unknown_fault_kind_fails_with_a_clear_message():
+    process = start("--port", str(free_port()), "--faults", "500,teapot")
+
+    _out, err = process.communicate(timeout=60)
+
+    assert process.returncode != 0
+    assert "teapot" in err
