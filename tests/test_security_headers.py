@@ -413,3 +413,77 @@ def test_https_static_files_are_fingerprinted_compressed_and_cached_for_a_year(h
     assert status == 200
     assert "max-age=31536000" in cache_control and "immutable" in cache_control
     assert encoding in {"gzip", "br"}
+
+
+# --- In a real browser: the CSP is enforced, and htmx still works under it --------------------
+
+CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(event.violatedDirective + " " + event.blockedURI);
+});
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_htmx_works_under_the_csp_in_a_real_browser(browser_context_factory, live_server, settings):
+    from django.contrib.auth import get_user_model
+    from playwright.sync_api import expect
+
+    from tests.fixtures.orders import mark_synced
+
+    settings.BOARD_POLL_SECONDS = 1
+    get_user_model().objects.create_user(username="manager", password=PASSWORD, is_staff=True)
+    make_order(id=7001, customer_name="First Canary")
+    mark_synced()
+    page = browser_context_factory().new_page()
+    page.add_init_script(CSP_LISTENER)
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+
+    # Log in through the real form: CSRF token, throttled view, redirect to the board.
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", "manager")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    expect(page.get_by_text("First Canary").first).to_be_visible()
+    assert page.evaluate("typeof window.htmx") == "object", "htmx did not load under the CSP"
+
+    # htmx polls and swaps: a new order shows up without a reload.
+    with page.expect_request(
+        lambda r: "/orders/rows/" in r.url and r.headers.get("hx-request") == "true",
+        timeout=10_000,
+    ):
+        pass
+    make_order(id=7002, customer_name="Second Canary")
+    mark_synced()
+    expect(page.get_by_text("Second Canary").first).to_be_visible(timeout=10_000)
+
+    page.goto("/wall/")
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("window.__cspViolations") == []
+    assert [m for m in console if "Content Security Policy" in m] == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_throttled_login_says_when_to_try_again_in_a_real_browser(
+    browser_context_factory, live_server, settings, screenshot
+):
+    from django.contrib.auth import get_user_model
+    from playwright.sync_api import expect
+
+    get_user_model().objects.create_user(username="manager", password=PASSWORD)
+    page = browser_context_factory(width=390, height=844).new_page()
+    page.goto("/accounts/login/")
+    for attempt in range(settings.LOGIN_THROTTLE_ATTEMPTS + 1):
+        page.fill("input[name=username]", "manager")
+        page.fill("input[name=password]", f"wrong-{attempt}")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Too many failed attempts. Try again in 5 minutes."
+    )
+    screenshot(page, "login-throttled-phone")
