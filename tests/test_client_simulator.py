@@ -9,7 +9,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -27,10 +27,7 @@ from orders_app.clopos.errors import (
 )
 from orders_app.clopos.simulator import (
     SimClient,
-    Simulator,
-    SimulatorConfig,
     SimulatorServer,
-    serve_in_thread,
 )
 
 NOW = datetime(2026, 2, 2, 14, 0, tzinfo=UTC)
@@ -51,27 +48,22 @@ class Sleeps(list):
 
 
 @pytest.fixture
-def start_simulator() -> Iterator[Callable[..., SimulatorServer]]:
-    servers: list[SimulatorServer] = []
+def start_simulator(simulator_factory) -> Callable[..., SimulatorServer]:
+    """The shared ``simulator_factory`` with this file's defaults: a fixed clock, a 2 s "slow"
+    fault (the client timeout here is well under it) and a 3 s RateLimit-Reset on a 429."""
 
     def start(**config: object) -> SimulatorServer:
         options: dict[str, object] = {
             "seed": 7,
             "orders": 60,
-            "days": 3,
             "now": NOW,
-            "frozen": True,
             "slow_seconds": 2.0,
             "fault_429_reset": 3,
         }
         options.update(config)
-        server = serve_in_thread(Simulator(SimulatorConfig(**options)), port=0)  # type: ignore[arg-type]
-        servers.append(server)
-        return server
+        return simulator_factory(**options)
 
-    yield start
-    for server in servers:
-        server.stop()
+    return start
 
 
 @pytest.fixture
@@ -117,6 +109,12 @@ def test_the_client_signs_in_once_and_walks_every_page(start_simulator, sleeps) 
     assert len(auth_requests(server)) == 1
     assert len(orders_requests(server)) == 3
     assert client.requests_made == 4
+
+
+def test_from_settings_talks_to_the_configured_clopos(simulator_settings, simulator) -> None:
+    client = CloposClient.from_settings(sleep=Sleeps())
+    assert client.orders_page(limit=200).total == 40
+    assert len(simulator.simulator.requests_to("/auth")) == 1
 
 
 def test_the_jwt_goes_in_x_token_and_is_reused(server, sleeps) -> None:
