@@ -650,7 +650,8 @@ class CloposClient:
         started = self._clock()
         self._sent_at.append(started)
         self.requests_made += 1
-        if self._rl_remaining is not None:
+        if self._rl_remaining is not None and "x-token" in headers:
+            # RateLimit-* describe the authenticated tier; /auth has its own per-IP limit.
             self._rl_remaining -= 1
         status: int | None = None
         try:
