@@ -175,26 +175,42 @@ def parse_time(value: Any) -> int:
     return int(parsed.timestamp())
 
 
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+_DYNAMIC = ("status", "integration_status", "created_at", "updated_at")
+
+
 class SimOrder:
+    """One order, kept as its encoded JSON (``frag``) plus the top-level fields around the
+    payload. The payload is encoded once; when the status moves, only the small top-level
+    parts are re-encoded around it. 20,000 orders stay fast to serve and small in memory."""
+
     __slots__ = (
-        "base",
         "created",
+        "customer_id",
         "edited",
-        "frags",
+        "frag",
+        "frag_state",
+        "head",
         "id",
         "local_date",
+        "p0",
+        "p1",
         "receipt_id",
         "received",
+        "sale_type_id",
         "schedule",
         "service_notification_id",
         "status",
+        "tail",
         "updated",
         "visible",
     )
 
-    def __init__(self, base: dict[str, Any], created: int, schedule: list[tuple[int, str]]):
-        self.id: int = base["id"]
-        self.base = base
+    def __init__(self, order: dict[str, Any], created: int, schedule: list[tuple[int, str]]):
+        self.id: int = order["id"]
         self.created = created
         self.schedule = schedule
         self.edited = created
@@ -205,24 +221,81 @@ class SimOrder:
         self.visible = False
         self.received = False
         self.local_date = ""
-        self.frags: dict[tuple[str, ...], bytes] = {}
+        self.set_fields(order)
+
+    def set_fields(self, order: dict[str, Any]) -> None:
+        """Store the top-level fields around ``payload`` and encode the payload."""
+        keys = list(order)
+        cut = keys.index("payload") if "payload" in order else len(keys)
+        self.head = {k: order[k] for k in keys[:cut]}
+        self.tail = {k: order[k] for k in keys[cut + 1 :]}
+        for name in _DYNAMIC:
+            if name not in self.head and name not in self.tail:
+                self.tail[name] = None
+        payload = order.get("payload")
+        # Until first served, frag holds only the encoded payload (frag_state None = stale).
+        self.frag = _dumps(payload) if "payload" in order else b""
+        self.p0, self.p1 = (0, len(self.frag)) if "payload" in order else (-1, -1)
+        self.frag_state: tuple[Any, ...] | None = None
+        payload = payload if isinstance(payload, dict) else {}
+        self.sale_type_id = payload.get("sale_type_id")
+        self.customer_id = payload.get("customer_id")
+
+    def payload_json(self) -> bytes | None:
+        return self.frag[self.p0 : self.p1] if self.p0 >= 0 else None
+
+    def payload(self) -> Any:
+        raw = self.payload_json()
+        return json.loads(raw) if raw is not None else None
+
+    def _state(self) -> tuple[Any, ...]:
+        return (self.status, self.updated, self.created)
+
+    def _encode(self, payload_json: bytes | None, extra: dict[str, Any]) -> tuple[bytes, int]:
+        dynamic = {
+            "status": self.status,
+            "integration_status": self.integration_status(),
+            "created_at": iso(self.created),
+            "updated_at": iso(self.updated),
+        }
+        head = {k: dynamic.get(k, v) for k, v in self.head.items()}
+        tail = {k: dynamic.get(k, v) for k, v in self.tail.items()}
+        tail.update(extra)
+        if payload_json is None:
+            return _dumps({**head, **tail}), -1
+        prefix = _dumps(head)[:-1] + b',"payload":' if head else b'{"payload":'
+        suffix = b"," + _dumps(tail)[1:] if tail else b"}"
+        return prefix + payload_json + suffix, len(prefix)
+
+    def _compose(self, payload_json: bytes | None) -> None:
+        self.frag, self.p0 = self._encode(payload_json, {})
+        self.p1 = self.p0 + len(payload_json) if payload_json is not None else -1
+        self.frag_state = self._state()
+
+    def fields(self) -> dict[str, Any]:
+        """Every stored top-level field, payload included, as a fresh copy."""
+        data = copy.deepcopy(self.head)
+        if self.p0 >= 0:
+            data["payload"] = self.payload()
+        data.update(copy.deepcopy(self.tail))
+        return data
 
     def field(self, name: str) -> Any:
         if name == "status":
             return self.status
-        if name in ("sale_type_id", "customer_id"):
-            payload = self.base.get("payload") or {}
-            return payload.get(name) if isinstance(payload, dict) else None
+        if name == "sale_type_id":
+            return self.sale_type_id
+        if name == "customer_id":
+            return self.customer_id
         if name == "integration_status":
             return self.integration_status()
-        return self.base.get(name)
+        return self.head[name] if name in self.head else self.tail.get(name)
 
     def integration_status(self) -> Any:
-        if self.base.get("integration") in _EXTERNAL_INTEGRATIONS and self.base.get(
-            "integration_status"
-        ) in (None, "CREATED"):
+        stored = self.head.get("integration_status", self.tail.get("integration_status"))
+        if self.field("integration") in _EXTERNAL_INTEGRATIONS and stored in (None, "CREATED"):
             return _INTEGRATION_STATUS.get(self.status, "CREATED")
-        return self.base.get("integration_status")
+        return stored
 
     def receipt(self) -> dict[str, Any] | None:
         if not self.received or self.receipt_id is None:
@@ -233,23 +306,23 @@ class SimOrder:
             "status": 1 if self.status == "RECEIVED" else 2,
         }
 
-    def as_dict(self, relations: tuple[str, ...] = ()) -> dict[str, Any]:
-        """The order as served now, a deep copy the caller may change."""
-        return copy.deepcopy(self.render(relations))
-
-    def render(self, relations: tuple[str, ...] = ()) -> dict[str, Any]:
-        """The order as served now, sharing nested objects with the store: read only."""
-        data = dict(self.base)
-        data["status"] = self.status
-        data["integration_status"] = self.integration_status()
-        data["created_at"] = iso(self.created)
-        data["updated_at"] = iso(self.updated)
+    def to_json(self, relations: tuple[str, ...] = ()) -> bytes:
+        """The order as the API serves it now, encoded."""
+        if self.frag_state != self._state():
+            self._compose(self.payload_json())
+        if not relations:
+            return self.frag
+        extra: dict[str, Any] = {}
         if "customer" in relations:
-            payload = data.get("payload") or {}
-            data["customer"] = payload.get("customer") if isinstance(payload, dict) else None
+            payload = self.payload()
+            extra["customer"] = payload.get("customer") if isinstance(payload, dict) else None
         if "receipt" in relations:
-            data["receipt"] = self.receipt()
-        return data
+            extra["receipt"] = self.receipt()
+        return self._encode(self.payload_json(), extra)[0]
+
+    def as_dict(self, relations: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The order as served now, a fresh copy the caller may change."""
+        return json.loads(self.to_json(relations))
 
 
 @dataclass(frozen=True)
@@ -323,12 +396,11 @@ class Simulator:
         self.warm()
 
     def warm(self) -> None:
-        """Render every visible order once, so the first pages are as fast as the rest."""
+        """Encode every order and sort once up front, so the first pages are as fast as the rest."""
         with self.lock:
             self._refresh()
             for order in self._orders.values():
-                if order.visible:
-                    self.order_json(order)
+                order.to_json()
             for sort in SORT_FIELDS:
                 self._sorted_orders(sort, -1)
 
@@ -421,7 +493,6 @@ class Simulator:
             ):
                 order.visible, order.status, order.updated = True, status, updated
                 order.received = received
-                order.frags.clear()
                 changed = True
         self._eval_at = now
         self._next_change = next_change
@@ -461,7 +532,7 @@ class Simulator:
                 return cached
             rows: Iterable[SimOrder] = self._sorted_orders(query.sort, query.direction)
             if query.venue_id is not None:
-                rows = [o for o in rows if o.base.get("venue_id") == query.venue_id]
+                rows = [o for o in rows if o.field("venue_id") == query.venue_id]
             if query.status:
                 rows = [o for o in rows if o.status == query.status]
             if query.date_from:
@@ -477,13 +548,7 @@ class Simulator:
             return result
 
     def order_json(self, order: SimOrder, relations: tuple[str, ...] = ()) -> bytes:
-        frag = order.frags.get(relations)
-        if frag is None:
-            frag = json.dumps(
-                order.render(relations), ensure_ascii=False, separators=(",", ":")
-            ).encode()
-            order.frags[relations] = frag
-        return frag
+        return order.to_json(relations)
 
     def find(self, order_id: int, venue_id: int | None = None) -> SimOrder | None:
         with self.lock:
@@ -491,7 +556,7 @@ class Simulator:
             order = self._orders.get(order_id)
             if order is None or not order.visible:
                 return None
-            if venue_id is not None and order.base.get("venue_id") != venue_id:
+            if venue_id is not None and order.field("venue_id") != venue_id:
                 return None
             return order
 
@@ -652,10 +717,12 @@ class Simulator:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}; got {status!r}")
 
     def _apply_changes(self, order: SimOrder, changes: dict[str, Any]) -> None:
-        base = order.base
-        payload = base.get("payload")
+        if not changes:
+            return
+        data = order.fields()
+        payload = data.get("payload")
         if not isinstance(payload, dict):
-            payload = base["payload"] = {}
+            payload = data["payload"] = {}
         for key in ("customer", "products", "delivery_fee"):
             if key in changes:
                 payload[key] = changes.pop(key)
@@ -667,12 +734,12 @@ class Simulator:
         if "payload" in changes:
             extra = changes.pop("payload")
             if extra is None:
-                base["payload"] = None
+                data["payload"] = None
             else:
                 payload.update(extra)
         changes.pop("id", None)
-        base.update(changes)
-        order.frags.clear()
+        data.update(changes)
+        order.set_fields(data)
         self._dirty = True
 
 
