@@ -225,23 +225,25 @@ from pathlib import Path
 from django.conf import settings
 settings.configure(SECRET_KEY=sys.argv[2])
 from orders_app.services.throttle import FileStore, LoginThrottle
-store = FileStore(Path(sys.argv[1]), ttl=300)
-LoginThrottle(store=store, attempts=3, window=300).record_failure(
-    username="manager", address="203.0.113.7"
-)
+store = FileStore(Path(sys.argv[1]), ttl=300, sweep_probability=0)
+throttle = LoginThrottle(store=store, attempts=3, window=300)
+for _ in range(int(sys.argv[3])):
+    throttle.record_failure(username="manager", address="203.0.113.7")
 """
 
 
 @pytest.mark.django_db
 def test_counts_are_shared_by_separate_worker_processes(manager, settings, tmp_path):
-    """Gunicorn workers share one count: failures recorded by other processes count here."""
+    """Gunicorn workers share one count: failures recorded at the same moment by other
+    processes all count here (the file lock loses no update)."""
     directory = tmp_path / "shared"
-    argv = [sys.executable, "-c", CHILD, str(directory), settings.SECRET_KEY]
+    argv = [sys.executable, "-c", CHILD, str(directory), settings.SECRET_KEY, "25"]
     children = [subprocess.Popen(argv, cwd=settings.BASE_DIR) for _ in range(3)]
     assert [child.wait(timeout=60) for child in children] == [0, 0, 0]
     settings.LOGIN_THROTTLE_DIR = directory
     throttle = LoginThrottle.from_settings()
-    assert len(throttle.store.failures("u:manager", since=0)) == 3
+    assert len(throttle.store.failures("u:manager", since=0)) == 75
+    assert len(throttle.store.failures("a:203.0.113.7", since=0)) == 75
     assert throttle.check(username="manager", address="192.0.2.1").blocked
     assert throttle.check(username="someone", address="203.0.113.7").blocked
 
