@@ -629,3 +629,47 @@ def test_the_request_log_records_method_path_query_and_status(simulator):
     ]
     assert log[0].query == {"filters[0][0]": "status", "filters[0][1][0]": "PENDING"}
     assert "x-token" in log[0].headers
+
+
+def test_the_request_log_keeps_only_the_newest_entries(simulator_factory):
+    server = simulator_factory(request_log_size=3)
+    api = authenticated_session(server)  # POST /auth is the first entry
+
+    for page in (1, 2, 3):
+        api.get("/venues", params={"page": page})
+
+    assert [e.query for e in server.simulator.request_log] == [
+        {"page": "1"},
+        {"page": "2"},
+        {"page": "3"},
+    ]
+
+
+# --- PUT /orders/{id} --------------------------------------------------------------------------
+
+
+def test_put_ignore_moves_the_order_to_ignore(simulator):
+    api = authenticated_session(simulator)
+    order_id = simulator.simulator.add_order(progress=False)["id"]
+
+    response = api.put(f"/orders/{order_id}", json={"status": "IGNORE"})
+
+    assert response.status_code == 200
+    assert response.json()["data"] == {"id": order_id, "status": "IGNORE"}
+    assert api.get(f"/orders/{order_id}").json()["data"]["status"] == "IGNORE"
+
+
+@pytest.mark.parametrize("body", [{"status": "RECEIVED"}, {"status": "DELIVERED"}, {}])
+def test_put_with_any_other_status_is_400_validation_failed(simulator, body):
+    api = authenticated_session(simulator)
+    order_id = simulator.simulator.add_order(progress=False)["id"]
+
+    response = api.put(f"/orders/{order_id}", json=body)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "success": False,
+        "error": "validation_failed",
+        "message": "Status is not allowed",
+    }
+    assert simulator.simulator.order(order_id)["status"] == "PENDING"

@@ -84,3 +84,15 @@ def test_an_unknown_fault_kind_fails_with_a_clear_message():
 
     assert process.returncode != 0
     assert "teapot" in err
+
+
+def test_a_port_in_use_fails_with_a_clear_message():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        process = start("--port", str(busy.getsockname()[1]), "--orders", "5")
+
+        _out, err = process.communicate(timeout=60)
+
+    assert process.returncode != 0
+    assert "cannot listen" in err

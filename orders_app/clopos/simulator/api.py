@@ -154,9 +154,11 @@ class Api:
             return response
         fault = self.sim.faults.next()
         if fault is not None and fault != "slow":
-            response = self.fault_response(fault, decision, route, method, query, headers, claims)
+            response = self.fault_response(
+                fault, decision, route, method, query, headers, claims, body
+            )
         else:
-            response = self.route(method, route, query, headers, claims, started)
+            response = self.route(method, route, query, headers, claims, started, body)
             if fault == "slow":
                 response.delay = self.sim.config.slow_seconds
         response.fault = fault
@@ -223,6 +225,7 @@ class Api:
         query: str,
         headers: dict[str, str],
         claims: dict[str, Any],
+        body: bytes = b"",
     ) -> Response:
         if fault == "500":
             return error(500, "internal_error", "Internal server error")
@@ -251,7 +254,7 @@ class Api:
                 expires_at=expires_at.isoformat().replace("+00:00", "Z"),
             )
         if fault == "truncated":
-            full = self.route(method, route, query, headers, claims, time.perf_counter())
+            full = self.route(method, route, query, headers, claims, time.perf_counter(), body)
             cut = max(1, len(full.body) // 2)
             return Response(200, full.body[:cut], dict(full.headers))
         raise AssertionError(f"unhandled fault {fault}")
@@ -265,6 +268,7 @@ class Api:
         headers: dict[str, str],
         claims: dict[str, Any],
         started: float,
+        body: bytes = b"",
     ) -> Response:
         try:
             venue_id = self.venue_for(headers, claims)
@@ -273,9 +277,11 @@ class Api:
                     return error(405, "method_not_allowed", "Only GET /orders is simulated")
                 return self.list_orders(parse_brackets(query), venue_id, started)
             match = _ORDER_PATH.match(route)
+            if match and method == "PUT":
+                return self.ignore_order(match.group(1), body, venue_id)
             if match:
                 if method != "GET":
-                    return error(405, "method_not_allowed", "Only GET /orders/{id} is simulated")
+                    return error(405, "method_not_allowed", "Use GET or PUT /orders/{id}")
                 return self.get_order(match.group(1), parse_brackets(query), venue_id, started)
             if route in ("/venues", "/sale-types"):
                 if method != "GET":
@@ -342,6 +348,29 @@ class Api:
             frag = self.sim.order_json(order, relations)
         body = b'{"success":true,"data":' + frag + self.envelope_tail(started) + b"}"
         return Response(200, body)
+
+    def ignore_order(self, raw_id: str, body: bytes, venue_id: int | None) -> Response:
+        """PUT /orders/{id}: "only the IGNORE status transition is supported"."""
+        order = self.sim.find(int(raw_id), venue_id) if raw_id.isdigit() else None
+        if order is None:
+            return error(404, "not_found", "Order not found")
+        try:
+            data = json.loads(body or b"{}")
+        except ValueError:
+            data = None
+        if not isinstance(data, dict) or data.get("status") != "IGNORE":
+            return error(400, "validation_failed", "Status is not allowed")
+        self.sim.set_status(order.id, "IGNORE")
+        now = self.sim.clock.time()
+        return json_response(
+            200,
+            {
+                "success": True,
+                "data": {"id": order.id, "status": "IGNORE"},
+                "timestamp": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now)),
+                "unix": int(now),
+            },
+        )
 
     def list_of(self, items: list[dict[str, Any]], params: dict[str, Any], started: float):
         page, limit = paging(params)

@@ -20,6 +20,7 @@ import math
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -118,6 +119,7 @@ class SimulatorConfig:
     restrict_to_token_venue: bool = False  # no x-venue: only the token's venue (else all)
     date_timezone: str = "Asia/Baku"  # how date[0]/date[1] are read
     first_order_id: int = 10_001
+    request_log_size: int = 10_000
     jwt_secret: str = "pass-simulator-hs256-key"  # noqa: S105 (a fake API signs fake tokens)
 
     def __post_init__(self) -> None:
@@ -366,7 +368,8 @@ class Simulator:
         self.config = config or SimulatorConfig()
         self.lock = threading.RLock()
         self.clock = Clock(self.config.now, frozen=self.config.frozen)
-        self.request_log: list[LogEntry] = []
+        # The newest requests (a long demo run must not grow without bound).
+        self.request_log: deque[LogEntry] = deque(maxlen=self.config.request_log_size)
         self.faults = FaultPlan(
             kinds=self.config.faults,
             rate=self.config.fault_rate,
