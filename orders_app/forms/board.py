@@ -45,7 +45,7 @@ class BoardFilterForm(forms.Form):
         max_value=MAX_BIGINT,
         error_messages={"invalid": "Pick a venue from the list."},
     )
-    q = forms.CharField(required=False, max_length=200, strip=True)
+    q = forms.CharField(required=False, max_length=200, strip=True, label="Search")
     sort = forms.ChoiceField(choices=SORT_CHOICES, required=False)
     page = forms.IntegerField(
         required=False,
