@@ -334,6 +334,10 @@ out["proxied_login"] = r.status_code
 r = proxied.get("/accounts/login/", HTTP_HOST="evil.example.net", secure=True)
 out["bad_host"] = r.status_code
 
+r = proxied.get("/no-such-page/", HTTP_X_FORWARDED_PROTO="https", **host)
+body = r.content.decode()
+out["not_found"] = [r.status_code, any(w in body for w in ("Traceback", "URLconf", "SECRET_KEY", "DEBUG"))]
+
 url = staticfiles_storage.url("admin/css/base.css")
 out["static_url"] = url
 r = proxied.get(url, HTTP_X_FORWARDED_PROTO="https", HTTP_ACCEPT_ENCODING="gzip", **host)
@@ -398,6 +402,10 @@ def test_https_csrf_cookie_is_secure_and_httponly(https_probe):
 def test_https_session_cookie_is_secure_and_httponly(https_probe):
     assert https_probe["https_post_login"] == 302
     assert https_probe["session_cookie"] == {"secure": True, "httponly": True, "samesite": "Lax"}
+
+
+def test_https_an_unknown_page_is_a_plain_404_without_debug_details(https_probe):
+    assert https_probe["not_found"] == [404, False]
 
 
 def test_https_unknown_host_names_are_refused(https_probe):
