@@ -78,7 +78,7 @@ def test_sigterm_stops_the_command_cleanly(running):
 
 
 def test_an_unknown_fault_kind_fails_with_a_clear_message():
-    process = start("--port", str(free_port()), "--faults", "500,teapot")
+    process = start("--port", str(free_port()), "--faults", "500,teapot", "--fault-rate", "0.1")
 
     _out, err = process.communicate(timeout=60)
 
@@ -96,3 +96,35 @@ def test_a_port_in_use_fails_with_a_clear_message():
 
     assert process.returncode != 0
     assert "cannot listen" in err
+
+
+def test_faults_without_a_rate_or_schedule_are_refused():
+    process = start("--port", str(free_port()), "--faults", "500")
+
+    _out, err = process.communicate(timeout=60)
+
+    assert process.returncode != 0
+    assert "--fault-rate" in err
+
+
+def test_command_options_reach_the_simulator():
+    port = free_port()
+    process = start(
+        "--port", str(port), "--orders", "5", "--token-ttl", "50", "--rate-limit", "3",
+        "--faults", "504", "--fault-every", "2",
+    )  # fmt: skip
+    try:
+        process.stdout.readline()
+        base = f"http://127.0.0.1:{port}/open-api/v2"
+        auth = requests.post(f"{base}/auth", json=settings.CLOPOS_DEMO_CREDENTIALS, timeout=5)
+        headers = {"x-token": auth.json()["token"]}
+
+        codes = [
+            requests.get(f"{base}/venues", headers=headers, timeout=5).status_code for _ in range(4)
+        ]
+
+        assert auth.json()["expires_in"] == 50
+        assert codes == [200, 504, 200, 429]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -63,11 +63,12 @@ _INTEGRATION_STATUS = {
 
 
 def _demo_credentials() -> dict[str, str]:
-    try:
-        from django.conf import settings
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
 
+    try:
         return dict(settings.CLOPOS_DEMO_CREDENTIALS)
-    except Exception:  # Django not configured: the same defaults settings.py ships
+    except ImproperlyConfigured:  # Django not configured: the same defaults settings.py ships
         return {
             "client_id": "pass-demo",
             "client_secret": "pass-demo-secret",
@@ -115,7 +116,7 @@ class SimulatorConfig:
     frozen: bool = False  # True: the clock moves only through clock.advance()/set()
     clients: tuple[SimClient, ...] = field(default_factory=_default_clients)
     extra_clients: tuple[SimClient, ...] = ()
-    hostile: bool = False  # include a few orders whose text is hostile HTML/JS
+    hostile: bool = False  # seed one order whose text is hostile HTML/JS
     restrict_to_token_venue: bool = False  # no x-venue: only the token's venue (else all)
     date_timezone: str = "Asia/Baku"  # how date[0]/date[1] are read
     first_order_id: int = 10_001
@@ -130,6 +131,10 @@ class SimulatorConfig:
             raise ValueError("orders must be >= 0 and days > 0")
         if not 0.0 <= self.fault_rate <= 1.0:
             raise ValueError("fault_rate is a probability between 0 and 1")
+        if self.new_every < 0 or self.fault_every < 0 or self.slow_seconds < 0:
+            raise ValueError("new_every, fault_every and slow_seconds must be >= 0")
+        if self.rate_limit < 1 or self.auth_rate_limit < 1 or self.token_ttl < 1:
+            raise ValueError("rate_limit, auth_rate_limit and token_ttl must be >= 1")
 
 
 class Clock:

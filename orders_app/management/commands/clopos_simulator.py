@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from datetime import datetime
 
 from django.conf import settings
@@ -14,7 +15,9 @@ def _faults(value: str) -> tuple[str, ...]:
     kinds = tuple(k.strip() for k in value.split(",") if k.strip())
     unknown = [k for k in kinds if k not in FAULT_KINDS]
     if unknown:
-        raise ValueError(f"unknown fault {unknown[0]!r}; known: {', '.join(FAULT_KINDS)}")
+        raise argparse.ArgumentTypeError(
+            f"unknown fault {unknown[0]!r}; known: {', '.join(FAULT_KINDS)}"
+        )
     return kinds
 
 
@@ -46,6 +49,8 @@ class Command(BaseCommand):
         parser.add_argument("--hostile", action="store_true", help="include hostile-text orders")
 
     def handle(self, *args, **opts) -> None:
+        if opts["faults"] and not (opts["fault_rate"] or opts["fault_every"]):
+            raise CommandError("--faults needs --fault-rate and/or --fault-every to fire")
         try:
             config = SimulatorConfig(
                 seed=opts["seed"],
