@@ -673,3 +673,13 @@ def test_put_with_any_other_status_is_400_validation_failed(simulator, body):
         "message": "Status is not allowed",
     }
     assert simulator.simulator.order(order_id)["status"] == "PENDING"
+
+
+def test_restricted_to_the_token_venue_without_x_venue(simulator_factory):
+    api = authenticated_session(simulator_factory(restrict_to_token_venue=True))
+
+    default = api.get("/orders", params={"limit": 1000}).json()["data"]
+    other = api.get("/orders", params={"limit": 1000}, headers={"x-venue": "2"}).json()["data"]
+
+    assert {o["venue_id"] for o in default} == {1}
+    assert {o["venue_id"] for o in other} == {2}

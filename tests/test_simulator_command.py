@@ -128,3 +128,31 @@ def test_command_options_reach_the_simulator():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_two_processes_with_the_same_seed_and_start_serve_the_same_orders():
+    def orders_from_a_new_process() -> list[dict]:
+        port = free_port()
+        process = start(
+            "--port", str(port), "--orders", "60", "--seed", "11",
+            "--now", "2026-02-02T14:00:00Z", "--frozen",
+        )  # fmt: skip
+        try:
+            process.stdout.readline()
+            base = f"http://127.0.0.1:{port}/open-api/v2"
+            auth = requests.post(f"{base}/auth", json=settings.CLOPOS_DEMO_CREDENTIALS, timeout=5)
+            response = requests.get(
+                f"{base}/orders",
+                params={"limit": 100},
+                headers={"x-token": auth.json()["token"]},
+                timeout=5,
+            )
+            return response.json()["data"]
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+    first, second = orders_from_a_new_process(), orders_from_a_new_process()
+
+    assert len(first) == 60
+    assert first == second

@@ -10,7 +10,7 @@ Command line (thin shell in ``orders_app/management/commands/clopos_simulator.py
         [--orders 300] [--days 7] [--new-every 0] [--rate-limit 300] [--token-ttl 3600]
         [--faults 500,504,slow,429,html,truncated,success_false,token_expired]
         [--fault-rate 0.0] [--fault-every 0] [--slow-seconds 12] [--now 2026-02-02T14:00:00Z]
-        [--hostile]
+        [--frozen] [--hostile]
 
 It accepts ``settings.CLOPOS_DEMO_CREDENTIALS`` and prints one startup line with its URL.
 Same ``--seed`` and ``--now`` → the same restaurant, orders and statuses.
@@ -48,6 +48,10 @@ HTTP controls, for browser tests and drills driving a simulator in another proce
     POST   /_sim/tokens/expire
     POST   /_sim/rate-limit                 {"limit": 5}
     GET    /_sim/requests, DELETE /_sim/requests   the request log
+
+Routes: POST /auth; GET /orders; GET /orders/{id}; PUT /orders/{id} (``{"status": "IGNORE"}``
+only, else 400 ``validation_failed``); GET /venues; GET /sale-types. POST /orders, receipts,
+products and the 600-failures-per-IP tier are not simulated.
 
 Contract choices where the docs are silent ([I]): ``date[0]``/``date[1]`` are read in
 Asia/Baku local time; ``limit`` accepts 1–1000; without ``x-venue`` every venue's orders are

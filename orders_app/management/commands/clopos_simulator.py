@@ -46,7 +46,10 @@ class Command(BaseCommand):
         parser.add_argument("--fault-every", type=int, default=0, help="every Nth request")
         parser.add_argument("--slow-seconds", type=float, default=12.0)
         parser.add_argument("--now", type=_when, default=None, help="clock start (ISO 8601)")
-        parser.add_argument("--hostile", action="store_true", help="include hostile-text orders")
+        parser.add_argument(
+            "--frozen", action="store_true", help="the clock moves only via POST /_sim/clock"
+        )
+        parser.add_argument("--hostile", action="store_true", help="include a hostile-text order")
 
     def handle(self, *args, **opts) -> None:
         if opts["faults"] and not (opts["fault_rate"] or opts["fault_every"]):
@@ -64,6 +67,7 @@ class Command(BaseCommand):
                 fault_every=opts["fault_every"],
                 slow_seconds=opts["slow_seconds"],
                 now=opts["now"],
+                frozen=opts["frozen"],
                 hostile=opts["hostile"],
             )
             simulator = Simulator(config)
