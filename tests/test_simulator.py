@@ -683,3 +683,14 @@ def test_restricted_to_the_token_venue_without_x_venue(simulator_factory):
 
     assert {o["venue_id"] for o in default} == {1}
     assert {o["venue_id"] for o in other} == {2}
+
+
+def test_a_malformed_request_is_answered_with_a_500_rather_than_a_hang(simulator):
+    import socket
+
+    with socket.create_connection(("127.0.0.1", simulator.port), timeout=5) as conn:
+        conn.sendall(b"GET /open-api/v2/orders HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n")
+        reply = conn.recv(4096)
+
+    assert reply.startswith(b"HTTP/1.1 500")
+    assert b'"error":"simulator_error"' in reply

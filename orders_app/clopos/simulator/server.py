@@ -14,7 +14,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from orders_app.clopos.simulator.api import PREFIX, Api, Response
+from orders_app.clopos.simulator.api import PREFIX, Api, Response, error
 from orders_app.clopos.simulator.state import Simulator
 
 logger = logging.getLogger("orders_app.clopos.simulator")
@@ -28,15 +28,20 @@ class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
 
     def _dispatch(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        response = self.server.api.handle(
-            self.command,
-            self.path,
-            {k: v for k, v in self.headers.items()},
-            body,
-            client=self.client_address[0],
-        )
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length > 0 else b""
+            response = self.server.api.handle(
+                self.command,
+                self.path,
+                {k: v for k, v in self.headers.items()},
+                body,
+                client=self.client_address[0],
+            )
+        except Exception:  # a simulator bug must look like a server error, not a hang
+            logger.exception("simulator error on %s %s", self.command, self.path)
+            response = error(500, "simulator_error", "The simulator failed; see its log")
+            self.close_connection = True
         if response.delay and self.server.stopping.wait(response.delay):
             self.close_connection = True
             return
