@@ -672,3 +672,38 @@ def test_summary_line_reads_as_documented(simulator, make_client):
     assert line.startswith(f"sync ok created={result.created} updated=0 unchanged=0 skipped=0 ")
     assert f" requests={result.requests} " in line
     assert f" version={result.data_version} " in line
+
+
+def test_stored_rows_read_back_exactly_as_parsed():
+    raw = raw_order(11)
+    raw["payload"]["products"][0]["product_modificators"] = [
+        {"modificator": {"id": 3, "name": "Sumaq", "price": 0.25}, "count": 2}
+    ]
+    raw["payload"]["delivery_fee"] = "bad"
+    (parsed,), _ = parse_rows([raw])
+
+    store_orders([parsed])
+
+    order = Order.objects.get(id=11)
+    for column in ("created_at", "updated_at", "discount_value", "delivery_fee", "items_total"):
+        assert getattr(order, column) == getattr(parsed, column), column
+    assert order.raw == raw
+    assert order.service_charge_enabled is True
+    assert order.parse_warnings == list(parsed.warnings) != []
+    assert order.search_text == parsed.search_text
+    (item,) = order.items.all()
+    assert (item.name, item.count, item.price, item.line_total) == ("Pizza", 2, Decimal("8.5"), 17)
+    assert item.raw == raw["payload"]["products"][0]
+    (modifier,) = item.modifiers.all()
+    assert (modifier.name, modifier.shape, modifier.count, modifier.price) == (
+        "Sumaq",
+        "nested",
+        2,
+        Decimal("0.25"),
+    )
+    event = order.events.get()
+    assert (event.kind, event.to_status, event.remote_updated_at) == (
+        "seen",
+        "RECEIVED",
+        parsed.updated_at,
+    )
