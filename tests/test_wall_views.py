@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from orders_app.models import WallKey
+from orders_app.models import SyncState, WallKey
 from orders_app.selectors.sync import sync_health
+from orders_app.selectors.wall import wall_poll_state
 from orders_app.services.wall_keys import SESSION_KEY, hash_key, wall_key_create, wall_key_revoke
 from tests.fixtures.orders import make_order, mark_failing, mark_synced
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_fragment_cache():
+    cache.clear()  # rendered fragments are cached per token; tokens repeat across tests
 
 
 @pytest.fixture
@@ -34,8 +41,11 @@ def kiosk_client(client):
 
 
 def poll_token(client, **params) -> str:
+    """The token the wall page hands to its poller."""
     response = client.get(reverse("wall"), params)
-    return response.context["board"].health.poll_token
+    token = response.context["poll"].token
+    assert f'data-token="{token}"' in response.content.decode()
+    return token
 
 
 # --- Access ------------------------------------------------------------------------------------
@@ -298,7 +308,7 @@ def test_poll_returns_the_fragment_when_data_changed(manager_client):
     assert html.lstrip().startswith('<main id="wall-live"')
     assert "<html" not in html
     assert 'data-id="501"' in html
-    assert f"token={sync_health().poll_token}" in html
+    assert f"token={wall_poll_state().token}" in html
     assert f"token={token}" not in html
 
 
@@ -335,8 +345,8 @@ def test_wall_query_count_is_fixed_whatever_the_number_of_orders(
         make_order(status="PENDING")
     for _ in range(5):
         make_order(status="DELIVERED")
-    # session, user, sync state, orders, items, modifiers, sale types.
-    with django_assert_max_num_queries(7):
+    # session, user, poll token, sync health, orders, items, modifiers, sale types.
+    with django_assert_max_num_queries(8):
         response = manager_client.get("/wall/poll/")
     assert response.status_code == 200
 
@@ -355,3 +365,74 @@ def test_over_forty_cards_in_a_column_are_counted_in_the_more_marker(manager_cli
 def test_theme_light_is_applied(manager_client):
     mark_synced()
     assert b'class="theme-light"' in manager_client.get("/wall/?theme=light").content
+
+
+# --- The poll token and its headers ------------------------------------------------------------
+
+
+def test_every_poll_answer_carries_the_server_clock_and_last_sync(manager_client):
+    mark_synced()
+    token = poll_token(manager_client)
+    response = manager_client.get("/wall/poll/", {"token": token})
+    assert response.status_code == 204
+    assert response["X-Wall-Now"].endswith("Z")
+    synced = SyncState.get().last_success_at
+    assert response["X-Wall-Synced"] == synced.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_sync_pass_without_changes_keeps_the_token_but_updates_the_sync_time(manager_client):
+    mark_synced(ago=20)
+    token = poll_token(manager_client)
+    mark_synced(version_bump=False)
+    response = manager_client.get("/wall/poll/", {"token": token})
+    assert response.status_code == 204
+    synced = SyncState.get().last_success_at
+    assert response["X-Wall-Synced"] == synced.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_token_changes_when_the_data_turns_stale_with_time_alone(db):
+    mark_synced()
+    now = timezone.now()
+    fresh = wall_poll_state(now=now, stale_after=60)
+    later = wall_poll_state(now=now + timedelta(seconds=61), stale_after=60)
+    assert fresh.token != later.token
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["version", "failure", "third-failure", "recovered"],
+)
+def test_token_changes_whenever_the_sync_health_status_or_version_changes(db, change):
+    mark_synced()
+    before = (wall_poll_state().token, sync_health().poll_token)
+    state = SyncState.get()
+    if change == "version":
+        state.data_version += 1
+    elif change == "failure":
+        state.consecutive_failures = 1
+    elif change == "third-failure":
+        state.consecutive_failures = 3
+    else:
+        state.consecutive_failures = 3
+        state.save()
+        before = (wall_poll_state().token, sync_health().poll_token)
+        state.consecutive_failures = 0
+    state.save()
+    after = (wall_poll_state().token, sync_health().poll_token)
+    if before[1] != after[1]:
+        assert before[0] != after[0]
+    assert before[0] != after[0]
+
+
+def test_screens_with_the_same_token_share_one_render(
+    manager_client, django_assert_max_num_queries
+):
+    mark_synced()
+    for _ in range(10):
+        make_order()
+    first = manager_client.get("/wall/poll/", {"token": "old"})
+    assert first.status_code == 200
+    # session, user, poll token: the fragment comes from the cache.
+    with django_assert_max_num_queries(3):
+        second = manager_client.get("/wall/poll/", {"token": "older"})
+    assert second.content == first.content

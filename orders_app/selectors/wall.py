@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from orders_app.forms.wall import OPEN_STATUSES, WallOptions
-from orders_app.models import Order, OrderItem, SaleType, Venue
+from orders_app.models import Order, OrderItem, SaleType, SyncState, Venue
 from orders_app.selectors.sync import SyncHealth, sync_health
 
 # Cards rendered per column at most; the rest are counted into the "+N more" marker. The
@@ -41,6 +42,64 @@ _KNOWN_CHANNELS = {
 class Thresholds:
     amber_minutes: float
     red_minutes: float
+
+
+@dataclass(frozen=True)
+class PollState:
+    """What an unchanged poll needs: the token, and the sync time to show beside it."""
+
+    token: str
+    last_success_at: datetime | None
+
+
+def _aware(value) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # some SQLite setups hand back text
+        from django.utils.dateparse import parse_datetime
+
+        value = parse_datetime(value)
+        if value is None:
+            return None
+    return timezone.make_aware(value, UTC) if timezone.is_naive(value) else value
+
+
+_POLL_SQL = None
+
+
+def wall_poll_state(*, now: datetime | None = None, stale_after: int | None = None) -> PollState:
+    """The wall's poll token from the sync state row, in one raw indexed query.
+
+    The token changes whenever ``sync_health().poll_token`` would (data version, and every input
+    of its status: consecutive failures and staleness against SYNC_STALE_AFTER), and on each
+    failed pass too. Raw SQL because this runs on every poll of every screen: the ORM's query
+    building costs ten times the query itself (measured: ~0.75 ms against ~0.05 ms).
+    """
+    global _POLL_SQL
+    if _POLL_SQL is None:
+        meta = SyncState._meta
+        cols = [
+            meta.get_field(f).column
+            for f in ("data_version", "last_success_at", "consecutive_failures", "id")
+        ]
+        q = connection.ops.quote_name
+        # Identifiers from model metadata, quoted; the value is a parameter.
+        _POLL_SQL = (
+            f"SELECT {q(cols[0])}, {q(cols[1])}, {q(cols[2])} FROM {q(meta.db_table)} "  # noqa: S608
+            f"WHERE {q(cols[3])} = %s"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(_POLL_SQL, [SyncState.SINGLETON_ID])
+        row = cursor.fetchone()
+    version, last_success, failures = row if row else (0, None, 0)
+    last_success = _aware(last_success)
+    now = now or timezone.now()
+    stale_after = settings.SYNC_STALE_AFTER if stale_after is None else stale_after
+    stale = last_success is None or (now - last_success).total_seconds() > stale_after
+    return PollState(
+        token=f"{version}-{failures}-{'stale' if stale else 'fresh'}",
+        last_success_at=last_success,
+    )
 
 
 def age_thresholds(entries: list[str] | None = None) -> dict[str, Thresholds]:

@@ -7,26 +7,33 @@ its id goes into the session, and the browser is redirected to the same URL with
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from orders_app.forms.wall import wall_options
-from orders_app.selectors.sync import sync_health
-from orders_app.selectors.wall import wall_board
+from orders_app.forms.wall import WallOptions, wall_options
+from orders_app.selectors.wall import PollState, WallBoard, wall_board, wall_poll_state
 from orders_app.services.wall_keys import (
     SESSION_KEY,
     KeyCheck,
     wall_key_check,
     wall_key_check_id,
 )
+from orders_app.templatetags.wall_tags import iso
 
+# A rendered fragment is shared by every screen with the same token and choices (per worker):
+# when the data changes, 200 screens cost one render per worker, not 200.
+FRAGMENT_CACHE_SECONDS = 60
 # A kiosk grant outlives the default session age; revocation is the control, and the wall's
 # periodic full reload renews it.
 KIOSK_SESSION_SECONDS = 60 * 60 * 24 * 30
@@ -79,8 +86,9 @@ def wall(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         request.session.set_expiry(KIOSK_SESSION_SECONDS)
     options = wall_options(request.GET)
+    poll = wall_poll_state()  # before the board: a change in between shows on the next poll
     board = wall_board(options=options)
-    return render(request, "orders_app/wall.html", _context(options, board))
+    return _stamped(render(request, "orders_app/wall.html", _context(options, board, poll)), poll)
 
 
 @never_cache
@@ -89,19 +97,40 @@ def wall_poll(request: HttpRequest) -> HttpResponse:
     access = _access(request)
     if not access.ok:
         return _denied(request, access.state)
-    token = request.GET.get("token", "")
-    if token and token == sync_health().poll_token:
-        return HttpResponse(status=204)
+    poll = wall_poll_state()
+    if request.GET.get("token", "") == poll.token:
+        return _stamped(HttpResponse(status=204), poll)
     options = wall_options(request.GET)
-    board = wall_board(options=options)
-    return render(request, "orders_app/wall.html#wall-live", _context(options, board))
+    key = (
+        "pass:wall:fragment:"
+        + hashlib.sha256(
+            f"{poll.token}|{options!r}|{settings.WALL_DONE_MINUTES}".encode()
+        ).hexdigest()
+    )
+    html = cache.get(key)
+    if html is None:
+        board = wall_board(options=options)
+        html = render_to_string(
+            "orders_app/wall.html#wall-live", _context(options, board, poll), request=request
+        )
+        cache.set(key, html, FRAGMENT_CACHE_SECONDS)
+    return _stamped(HttpResponse(html), poll)
 
 
-def _context(options, board) -> dict:
-    poll_query = urlencode([*options.query_items(), ("token", board.health.poll_token)])
+def _stamped(response: HttpResponse, poll: PollState) -> HttpResponse:
+    """Every answer carries the server's clock and the last sync, so the screen's timers and
+    "synced 8 s ago" stay true between renders (204s included)."""
+    response["X-Wall-Now"] = iso(timezone.now())
+    response["X-Wall-Synced"] = iso(poll.last_success_at)
+    return response
+
+
+def _context(options: WallOptions, board: WallBoard, poll: PollState) -> dict:
+    poll_query = urlencode([*options.query_items(), ("token", poll.token)])
     return {
         "options": options,
         "board": board,
+        "poll": poll,
         "poll_url": f"{reverse('wall-poll')}?{poll_query}",
         "poll_seconds": settings.WALL_POLL_SECONDS,
         # A poll that has not answered within this long counts as lost.

@@ -20,7 +20,9 @@
   var NEW_HIGHLIGHT_MS = 30000;
   var ALERT_REPEAT_MS = 15000;
 
-  var serverOffsetMs = 0; // server now - browser now, from the last fragment
+  var serverOffsetMs = 0; // server now - browser now
+  var headerClock = false; // true once a poll answer carried X-Wall-Now (more exact than data-now)
+  var syncedAt = null; // last Clopos success (server ms), from X-Wall-Synced or the fragment
   var lastOkAt = Date.now();
   var failures = 0;
   var offlineSince = null;
@@ -118,7 +120,9 @@
     var el = live();
     if (!el) { return; }
     var serverNow = parseIso(el.dataset.now);
-    if (serverNow !== null) { serverOffsetMs = serverNow - Date.now(); }
+    if (serverNow !== null && !headerClock) { serverOffsetMs = serverNow - Date.now(); }
+    var last = parseIso(el.dataset.lastSuccess);
+    if (last !== null && (syncedAt === null || last > syncedAt)) { syncedAt = last; }
     var t = now();
     var fresh = false;
     var present = {};
@@ -246,7 +250,7 @@
     }
     if (!el) { return; }
     var status = el.dataset.syncStatus;
-    var last = parseIso(el.dataset.lastSuccess);
+    var last = syncedAt;
     var text = last === null ? "Clopos: not synced yet" : "Clopos synced " + fmtAgo(t - last);
     if (status === "failing") { text += " · sync failing"; }
     if (offline) { text = "Pass server unreachable"; }
@@ -317,6 +321,10 @@
     var xhr = event.detail && event.detail.xhr;
     var status = xhr ? xhr.status : 0;
     if (event.detail && event.detail.successful === true && (status === 200 || status === 204)) {
+      var stamp = parseIso(xhr.getResponseHeader("X-Wall-Now"));
+      if (stamp !== null) { serverOffsetMs = stamp - Date.now(); headerClock = true; }
+      var synced = parseIso(xhr.getResponseHeader("X-Wall-Synced"));
+      if (synced !== null) { syncedAt = synced; }
       lastOkAt = Date.now();
       failures = 0;
       hideDenied();

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -14,6 +15,11 @@ from orders_app.services.wall_keys import wall_key_create, wall_key_revoke
 from tests.fixtures.orders import make_order, mark_failing, mark_synced
 
 POLL = 1  # seconds, so "within one poll" is quick to wait for
+
+
+@pytest.fixture(autouse=True)
+def _fresh_fragment_cache():
+    cache.clear()  # rendered fragments are cached per token; tokens repeat across tests
 
 
 @pytest.fixture
@@ -68,9 +74,12 @@ def test_a_status_change_moves_the_card(wall):
 
 
 def test_timer_colour_and_text_change_with_age_and_the_watchdog_escalates(wall, settings):
+    """The page's clock is faked; timers tick locally, so no poll is needed (and none runs:
+    a poll answer would re-sync the page to the server's real clock)."""
     settings.WALL_WATCHDOG_MINUTES = 4
     make_order(id=7003, status="PENDING", created_at=timezone.now() - timedelta(seconds=5))
     mark_synced()
+    settings.WALL_POLL_SECONDS = 3600
     page = wall(clock=True)
     the_card = card(page, 7003)
     expect(the_card.locator(".age-time")).to_have_text(re.compile(r"^0:0\d$"))
@@ -80,10 +89,12 @@ def test_timer_colour_and_text_change_with_age_and_the_watchdog_escalates(wall, 
     page.clock.fast_forward("02:10")  # past amber (2 min)
     expect(the_card).to_have_class(re.compile(r"\bage-amber\b"))
     expect(the_card.locator(".card-age")).to_contain_text("▲ SLOW")
+    expect(the_card.locator(".age-time")).to_have_text(re.compile(r"^2:1\d$"))
     amber_colour = the_card.locator(".card-age").evaluate(
         "e => getComputedStyle(e).backgroundColor"
     )
     assert amber_colour != ok_colour
+    assert the_card.evaluate("e => getComputedStyle(e).borderTopStyle") == "dashed"
     expect(page.locator("#watchdog-banner")).to_be_hidden()
 
     page.clock.fast_forward("02:00")  # 4:15: watchdog (4 min), not yet red (5 min)
@@ -95,17 +106,25 @@ def test_timer_colour_and_text_change_with_age_and_the_watchdog_escalates(wall, 
     page.clock.fast_forward("02:00")  # 6:15: red
     expect(the_card).to_have_class(re.compile(r"\bage-red\b"))
     expect(the_card.locator(".card-age")).to_have_text(re.compile(r"■ LATE\s*6m"))
-    red_border = the_card.evaluate("e => getComputedStyle(e).borderTopStyle")
-    assert red_border == "solid"
+    assert the_card.evaluate("e => getComputedStyle(e).borderTopStyle") == "solid"
     page.clock.fast_forward("00:20")  # the alert repeats while it waits
     assert int(page.locator("body").get_attribute("data-alerts")) > alerts
+    assert page.errors == []
 
-    # Accepting the order stops the escalation.
-    Order.objects.filter(id=7003).update(status="RECEIVED", updated_at=timezone.now())
+
+def test_accepting_a_waiting_order_stops_the_escalation(wall, settings):
+    settings.WALL_WATCHDOG_MINUTES = 1
+    make_order(id=7009, status="PENDING", created_at=timezone.now() - timedelta(minutes=2))
+    make_order(id=7010, status="PENDING", created_at=timezone.now() - timedelta(minutes=3))
     mark_synced()
-    page.clock.fast_forward("00:02")
-    expect(page.locator(".col-received").locator(card(page, 7003))).to_be_visible(timeout=4000)
+    page = wall()
+    expect(page.locator("#watchdog-banner")).to_have_text("2 orders waiting for acceptance")
+    expect(card(page, 7009)).to_have_class(re.compile(r"\bis-watchdog\b"))
+    Order.objects.filter(id__in=[7009, 7010]).update(status="RECEIVED", updated_at=timezone.now())
+    mark_synced()
+    expect(page.locator(".col-received").locator(card(page, 7009))).to_be_visible(timeout=3000)
     expect(page.locator("#watchdog-banner")).to_be_hidden()
+    expect(card(page, 7009)).not_to_have_class(re.compile(r"\bis-watchdog\b"))
 
 
 def test_stale_sync_state_shows_the_banner_greys_the_board_and_recovers(wall, settings):

@@ -5,9 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from tests.fixtures.orders import make_order, mark_synced
+
+
+@pytest.fixture(autouse=True)
+def _fresh_fragment_cache():
+    cache.clear()  # rendered fragments are cached per token; tokens repeat across tests
+
 
 SIZES = {
     "1280x720": (1280, 720),

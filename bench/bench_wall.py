@@ -1,0 +1,291 @@
+"""Wall polling under load: gunicorn on loopback, 200 concurrent pollers, 30 s per phase.
+
+    .venv/bin/python bench/bench_wall.py [--seconds 30] [--pollers 200] [--workers 4]
+
+Sets up a throwaway SQLite database (migrate, collectstatic, ~200 orders, a kiosk key), starts
+gunicorn with deploy/gunicorn.conf.py (DJANGO_DEBUG=0) on a free 127.0.0.1 port, opens the wall
+once through the kiosk link to get a session cookie and the poll token, then runs phases with a
+small asyncio HTTP/1.1 keep-alive client (no extra dependency):
+
+1. unchanged, paced: each poller polls every 150 ms (1,333 polls/s offered): latency at a
+   realistic-but-heavy load (a real screen polls every WALL_POLL_SECONDS, 5 s).
+2. unchanged, flat out: each poller sends its next poll as soon as the last one answered:
+   the most polls/s this machine serves (latency then is mostly queueing: 200 in flight).
+3. changed: a stale token every time, so every poll renders the full fragment (200 orders).
+
+Records requests/s, p50, p99 and errors in bench/RESULTS.md. Everything stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PY = sys.executable
+
+from bench._results import record
+
+SEED = r"""
+import django, os, sys
+from datetime import timedelta
+django.setup()
+from django.utils import timezone
+from orders_app.models import SaleType, Venue
+from orders_app.services.wall_keys import wall_key_create
+from tests.fixtures.orders import make_order, mark_synced
+Venue.objects.create(id=1, name="Nizami (Main)")
+for i, (name, kind) in enumerate([("Yerinde", "IN"), ("Catdirilma", "DELIVERY"), ("Takeaway", "TAKEAWAY")], 1):
+    SaleType.objects.create(id=i, name=name, system_type=kind)
+now = timezone.now()
+dishes = ["Pizza Margherita", "Plov", "Dolma", "Lula kebab", "Qutab", "Caesar salad", "Borscht", "Ayran"]
+n_orders = int(sys.argv[1])
+for n in range(n_orders):
+    status = ["PENDING", "RECEIVED", "RECEIVED", "DELIVERED", "IGNORE"][n % 5]
+    make_order(
+        status=status,
+        created_at=now - timedelta(minutes=n % 90, seconds=n),
+        updated_at=now - timedelta(minutes=n % 12),
+        sale_type_id=1 + n % 3,
+        items=[
+            {"name": dishes[n % 8], "count": 1 + n % 3, "modifiers": [{"name": "Extra cheese", "count": 1}] if n % 4 == 0 else []},
+            {"name": dishes[(n + 3) % 8], "count": 1, "note": "No onions" if n % 6 == 0 else ""},
+        ],
+    )
+mark_synced()
+print(wall_key_create(name="bench").key)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Phase:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    errors: int = 0
+    elapsed: float = 0.0
+
+    def pct(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        data = sorted(self.latencies)
+        return data[min(len(data) - 1, round(p / 100 * (len(data) - 1)))] * 1000
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.elapsed if self.elapsed else 0.0
+
+
+async def read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    match = re.search(rb"\r\ncontent-length:\s*(\d+)", head, re.I)
+    length = int(match.group(1)) if match else 0
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+async def poller(port, request, expect, phase, deadline, interval):
+    reader = writer = None
+    next_at = time.perf_counter()
+    while time.perf_counter() < deadline:
+        if interval:
+            delay = next_at - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            next_at += interval
+        try:
+            if writer is None:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            start = time.perf_counter()
+            writer.write(request)
+            status = await asyncio.wait_for(read_response(reader), 10)
+            phase.latencies.append(time.perf_counter() - start)
+            phase.statuses[status] = phase.statuses.get(status, 0) + 1
+            if status != expect:
+                phase.errors += 1
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            phase.errors += 1
+            if writer is not None:
+                writer.close()
+            reader = writer = None
+            await asyncio.sleep(0.05)
+            continue
+    if writer is not None:
+        writer.close()
+
+
+async def run_phase(name, port, path, cookie, expect, pollers, seconds, interval) -> Phase:
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n"
+        "HX-Request: true\r\nConnection: keep-alive\r\n\r\n"
+    ).encode()
+    phase = Phase(name)
+    start = time.perf_counter()
+    deadline = start + seconds
+    tasks = []
+    for _i in range(pollers):
+        # Spread paced pollers over one interval so they do not fire in lockstep.
+        await asyncio.sleep((interval or 0) / pollers)
+        tasks.append(asyncio.create_task(poller(port, request, expect, phase, deadline, interval)))
+    await asyncio.gather(*tasks)
+    phase.elapsed = time.perf_counter() - start
+    return phase
+
+
+def http_get(port: int, path: str, cookie: str = "") -> tuple[int, dict, str]:
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+    resp = conn.getresponse()
+    body = resp.read().decode("utf-8", "replace")
+    headers = {k.lower(): v for k, v in resp.getheaders()}
+    conn.close()
+    return resp.status, headers, body
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--pollers", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--orders", type=int, default=200)
+    parser.add_argument("--no-record", action="store_true")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="pass-bench-wall-"))
+    port = free_port()
+    env = {
+        **os.environ,
+        "PASS_IGNORE_DOTENV": "1",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "PASS_VAR_DIR": str(tmp),
+        "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
+        "SYNC_STALE_AFTER": "86400",  # the data must not turn stale mid-run
+        "LOG_LEVEL": "WARNING",
+        "PASS_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": str(args.workers),
+        "GUNICORN_ACCESS_LOG": str(tmp / "access.log"),
+        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+    }
+    env.pop("PASS_TESTING", None)
+    print(f"setting up in {tmp}", flush=True)
+    subprocess.run(
+        [PY, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    subprocess.run(
+        [PY, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    seeded = subprocess.run(
+        [PY, "-c", SEED, str(args.orders)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    key = seeded.stdout.strip().splitlines()[-1]
+
+    server = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "dashboard.wsgi", "-c", "deploy/gunicorn.conf.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp / "gunicorn.err", "w"),  # noqa: SIM115
+        start_new_session=True,
+    )
+    try:
+        for _ in range(100):
+            try:
+                status, _, _ = http_get(port, "/healthz")
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise SystemExit("gunicorn did not start; see " + str(tmp / "gunicorn.err"))
+        status, headers, _ = http_get(port, f"/wall/?key={key}")
+        assert status == 302, status
+        cookie = headers["set-cookie"].split(";", 1)[0]
+        status, _, page = http_get(port, "/wall/", cookie)
+        assert status == 200, status
+        token = re.search(r'data-token="([^"]+)"', page).group(1)
+        cards = page.count('class="card ')
+        unchanged = f"/wall/poll/?token={token}"
+        changed = "/wall/poll/?token=0-stale"
+        assert http_get(port, unchanged, cookie)[0] == 204
+        assert http_get(port, changed, cookie)[0] == 200
+        print(f"gunicorn {args.workers} workers on :{port}; wall shows {cards} cards", flush=True)
+
+        phases = []
+        asyncio.run(run_phase("warm-up", port, unchanged, cookie, 204, 50, 3, 0))
+        plan = [
+            ("Unchanged (204), paced: each poller every 150 ms", unchanged, 204, 0.15),
+            ("Unchanged (204), flat out", unchanged, 204, 0),
+            ("Changed (200, full fragment), flat out", changed, 200, 0),
+        ]
+        for name, path, expect, interval in plan:
+            phase = asyncio.run(
+                run_phase(name, port, path, cookie, expect, args.pollers, args.seconds, interval)
+            )
+            phases.append(phase)
+            print(
+                f"{name}: {phase.rps:,.0f} req/s, p50 {phase.pct(50):.1f} ms, "
+                f"p99 {phase.pct(99):.1f} ms, errors {phase.errors}, statuses {phase.statuses}",
+                flush=True,
+            )
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+    paced, flat, full = phases
+    ok = paced.errors == 0 and flat.errors == 0 and full.errors == 0 and paced.pct(99) <= 100
+    ok = ok and flat.rps >= 1000
+    rows = "\n".join(
+        f"| {p.name} | {len(p.latencies):,} | {p.rps:,.0f} | {p.pct(50):.1f} | {p.pct(99):.1f} | {p.errors} |"
+        for p in phases
+    )
+    body = (
+        f"gunicorn (deploy/gunicorn.conf.py: gthread, {args.workers} workers x 4 threads), "
+        f"DJANGO_DEBUG=0, SQLite, {args.orders} orders ({cards} cards on the wall), a kiosk "
+        f"session; {args.pollers} concurrent keep-alive pollers, {args.seconds:.0f} s per phase, "
+        "asyncio load client in one process on the same 2 cores.\n\n"
+        "| Phase | Requests | Requests/s | p50 ms | p99 ms | Errors |\n"
+        "|---|---:|---:|---:|---:|---:|\n"
+        f"{rows}\n\n"
+        "Targets: no errors, p99 <= 100 ms, >= 1,000 unchanged polls/s: "
+        f"**{'met' if ok else 'NOT met'}** (p99 judged on the paced phase; flat-out p99 is "
+        f"queueing behind {args.pollers} requests in flight). A real screen polls every "
+        "WALL_POLL_SECONDS (5 s): 200 screens offer 40 polls/s.\n"
+    )
+    print(body)
+    if not args.no_record:
+        record("Wall polling (bench_wall.py)", body)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
