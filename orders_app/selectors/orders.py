@@ -217,7 +217,7 @@ def board_page(*, filters: BoardFilters, page_size: int | None = None) -> BoardP
     """One page of the board: two queries, whatever ``page_size`` is."""
     page_size = page_size or settings.BOARD_PAGE_SIZE
     base = Order.objects.filter(order_filter_q(filters, with_status=False))
-    rows = base.order_by().values_list("status").annotate(n=Count("id"))
+    rows = base.order_by().values_list("status").annotate(n=Count("*"))
     counts = dict(rows)
     known = list(settings.ORDER_STATUSES)
     status_counts = [StatusCount(s, counts.get(s, 0), s in filters.statuses) for s in known]
