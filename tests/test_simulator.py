@@ -690,7 +690,9 @@ def test_a_malformed_request_is_answered_with_a_500_rather_than_a_hang(simulator
 
     with socket.create_connection(("127.0.0.1", simulator.port), timeout=5) as conn:
         conn.sendall(b"GET /open-api/v2/orders HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n")
-        reply = conn.recv(4096)
+        reply = b""
+        while chunk := conn.recv(4096):  # the server closes the connection after answering
+            reply += chunk
 
     assert reply.startswith(b"HTTP/1.1 500")
     assert b'"error":"simulator_error"' in reply

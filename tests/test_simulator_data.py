@@ -434,3 +434,29 @@ def test_a_page_of_200_out_of_20000_takes_well_under_20_ms(simulator_factory):
 
     assert statistics.median(server_ms) < 5
     assert max(server_ms) < 20
+
+
+def test_setting_the_clock_back_hides_later_orders_until_time_catches_up(simulator_factory):
+    sim = simulator_factory(orders=0, now=NOW).simulator
+    early = sim.add_order(progress=False)["id"]
+    sim.clock.advance(600)
+    late = sim.add_order(progress=False)["id"]
+
+    sim.clock.set(NOW + timedelta(seconds=300))
+    hidden = sim.order_ids()
+    sim.clock.advance(600)
+
+    assert hidden == [early]
+    assert sim.order_ids() == [early, late]
+
+
+def test_statuses_keep_moving_after_many_refreshes(simulator_factory):
+    """Settled orders drop out of the refresh set; orders with steps ahead stay in it."""
+    sim = simulator_factory(orders=0, now=NOW).simulator
+    ids = [sim.add_order()["id"] for _ in range(5)]
+    sim.clock.advance(30)
+    sim.order_ids()  # a refresh while every order is still PENDING
+
+    sim.clock.advance(2 * 60 * 60)
+
+    assert {sim.order(i)["status"] for i in ids} <= FINAL
