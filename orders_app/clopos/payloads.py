@@ -103,6 +103,9 @@ class ParsedOrder:
     content_hash: str
     items: tuple[ParsedItem, ...] = ()
     warnings: tuple[str, ...] = ()
+    # ``raw`` as canonical JSON (sorted keys): hashed for content_hash, and stored as is on
+    # SQLite so the payload is serialised once per order, not twice.
+    raw_json: str = ""
 
     # The Order columns this object fills (everything but the ones sync owns).
     COLUMNS = (
@@ -249,6 +252,11 @@ def to_decimal(
     A value we cannot read becomes None and a warning naming ``what``."""
     if value is None or value == "":
         return None
+    kind = type(value)
+    if kind is int and abs(value) < limit:
+        return Decimal(value).quantize(_QUANTUM)
+    if kind is float and abs(value) < limit and value == value:
+        return Decimal(repr(value)).quantize(_QUANTUM)
     number: Decimal | None = None
     if isinstance(value, bool):
         number = None
@@ -306,6 +314,18 @@ def parse_timestamp(value: Any) -> datetime | None:
             return None
     if not isinstance(value, str):
         return None
+    try:  # the common spellings, in one C call
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = _parse_unusual_timestamp(value)
+        if parsed is None:
+            return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _parse_unusual_timestamp(value: str) -> datetime | None:
     text = value.strip()
     if not text:
         return None
@@ -313,19 +333,23 @@ def parse_timestamp(value: Any) -> datetime | None:
         return parse_timestamp(int(text))
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
-    text = _FRACTION.sub(r"\1", text)  # nanoseconds: keep microseconds
+    if _FRACTION.search(text):
+        text = _FRACTION.sub(r"\1", text)  # nanoseconds: keep microseconds
     try:
-        parsed = datetime.fromisoformat(text)
+        return datetime.fromisoformat(text)
     except ValueError:
         return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
-def content_hash(raw: Any) -> str:
+def canonical_json(raw: Any) -> str:
+    """``raw`` as compact JSON with sorted keys: the same text for the same content."""
+    return json.dumps(raw, sort_keys=True, separators=(",", ":"))
+
+
+def content_hash(raw: Any, *, canonical: str | None = None) -> str:
     """sha256 of the canonical JSON of ``raw`` (and the parser version)."""
-    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if canonical is None:
+        canonical = canonical_json(raw)
     return hashlib.sha256(f"{PARSER_VERSION}\n{canonical}".encode()).hexdigest()
 
 
@@ -526,6 +550,7 @@ def parse_order(raw: Any) -> ParsedOrder:
     if not status:
         notes.add("order has no status")
 
+    raw_json = canonical_json(raw)
     search_text = search_text_for(
         order_id=order_id,
         customer_name=customer_name,
@@ -569,9 +594,10 @@ def parse_order(raw: Any) -> ParsedOrder:
         updated_at=updated_at,
         search_text=search_text,
         raw=raw,
-        content_hash=content_hash(raw),
+        content_hash=content_hash(raw, canonical=raw_json),
         items=items,
         warnings=tuple(notes.items),
+        raw_json=raw_json,
     )
 
 

@@ -233,7 +233,7 @@ class Rows:
                     lambda v, f=f: ops.adapt_decimalfield_value(v, f.max_digits, f.decimal_places)
                 )
             elif kind == "JSONField":
-                adapters.append(lambda v, f=f: ops.adapt_json_value(v, f.encoder))
+                adapters.append(lambda v, f=f: _adapt_json(v, f.encoder))
             else:
                 adapters.append(None)
         return adapters
@@ -294,6 +294,24 @@ class Rows:
             cursor.executemany(sql, params)
 
 
+class EncodedJSON:
+    """A JSON value with its text already made (see ParsedOrder.raw_json)."""
+
+    __slots__ = ("text", "value")
+
+    def __init__(self, value: Any, text: str) -> None:
+        self.value = value
+        self.text = text
+
+
+def _adapt_json(value: Any, encoder: Any) -> Any:
+    if isinstance(value, EncodedJSON):
+        if connection.vendor == "sqlite" and encoder is None and value.text:
+            return value.text  # what adapt_json_value would produce, without a second dump
+        value = value.value
+    return connection.ops.adapt_json_value(value, encoder)
+
+
 ORDER_FIELDS = ["id", *ParsedOrder.COLUMNS, "parse_warnings", "synced_at"]
 ORDER_ROWS = Rows(Order, [*ORDER_FIELDS, "first_seen_at"])
 ORDER_UPDATE_ROWS = Rows(Order, ORDER_FIELDS)
@@ -328,7 +346,10 @@ def _order_values(
 ) -> tuple:
     values = (
         parsed.id,
-        *(getattr(parsed, name) for name in ParsedOrder.COLUMNS),
+        *(
+            EncodedJSON(parsed.raw, parsed.raw_json) if name == "raw" else getattr(parsed, name)
+            for name in ParsedOrder.COLUMNS
+        ),
         list(parsed.warnings),
         now,
     )
