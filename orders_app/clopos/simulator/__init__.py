@@ -29,7 +29,16 @@ Python API (tests)::
     sim.expire_tokens()                   # tokens issued so far → 401 "Token expired"
     sim.request_log                       # [LogEntry(method, path, query, status, headers, fault)]
     sim.reset_log()
+    sim.order(order_id), sim.order_ids(), sim.requests_to("/orders"), sim.summary()
     server.stop()
+
+More credentials (e.g. a test-mode integrator for the 200 ``success:false`` case)::
+
+    SimulatorConfig(extra_clients=(SimClient("id", "secret", "brand", "integrator",
+                                             integrator_is_test=True),))
+
+pytest fixtures (``tests/fixtures/simulator.py``): ``simulator``, ``simulator_factory(**config)``,
+``simulator_api`` (an authenticated session), ``simulator_settings``.
 
 Data time (created_at, statuses, ``unix``) follows ``sim.clock``; token expiry and rate limits
 follow real time, so advancing the clock never expires a token by surprise.
@@ -58,6 +67,10 @@ Asia/Baku local time; ``limit`` accepts 1–1000; without ``x-venue`` every venu
 listed (``restrict_to_token_venue=True`` limits them to the token's venue); ``with[]=customer``
 adds a top-level ``customer`` and ``with[]=receipt`` a ``receipt`` ``{id,
 service_notification_id, status 1|2}`` or null; faults apply to authenticated routes only.
+
+Modules: ``data`` (restaurant, menu, people, order generation), ``state`` (config, clock,
+orders over time), ``api`` (the contract, transport-free), ``server`` (HTTP), ``faults``,
+``ratelimit``, ``query`` (bracket parsing), ``jwt`` (HS256 with the standard library).
 """
 
 from __future__ import annotations

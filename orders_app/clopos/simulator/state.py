@@ -22,7 +22,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -765,7 +765,3 @@ class Simulator:
         data.update(changes)
         order.set_fields(data)
         self._touched.add(order)
-
-
-def with_config(config: SimulatorConfig, **changes: Any) -> SimulatorConfig:
-    return replace(config, **changes)
