@@ -639,3 +639,16 @@ def test_csv_export_of_an_invalid_filter_is_400(client, manager):
     response = client.get("/orders/export.csv?from=nope")
     assert response.status_code == 400
     assert "from" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_invalid_filter_stops_polling_so_the_error_stays(client, manager):
+    body = board(client, "from=nope", **HX).content.decode()
+    assert 'data-poll-url=""' in body
+
+
+@pytest.mark.django_db
+def test_board_responses_are_not_cached_and_vary_on_htmx(client, manager):
+    response = board(client)
+    assert "no-store" in response["Cache-Control"]
+    assert "HX-Request" in response["Vary"]

@@ -19,6 +19,7 @@ from django.http import (
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.http import require_GET
 from django_htmx.middleware import HtmxDetails
 
@@ -60,6 +61,13 @@ def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     return wrapper
 
 
+def _no_store(response: HttpResponse) -> HttpResponse:
+    """Live data, and one URL answering with a page or a fragment: never cache, vary on htmx."""
+    add_never_cache_headers(response)
+    patch_vary_headers(response, ("HX-Request", "HX-History-Restore-Request"))
+    return response
+
+
 def _is_fragment(request: HtmxHttpRequest) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
@@ -73,15 +81,18 @@ def _results_context(
         status = 200
     else:
         filters, page, status = BoardFilters(), None, 400
-    poll_params = filters.params(page=page.page) if page else []
-    poll_params.append(("v", health.poll_token))
+    # An invalid filter stops polling: a refresh must not swap the error for an unfiltered list.
+    poll_url = ""
+    if page is not None:
+        poll_params = [*filters.params(page=page.page), ("v", health.poll_token)]
+        poll_url = f"{reverse('board-rows')}?{urlencode(poll_params)}"
     context = {
         "form": form,
         "filters": filters,
         "page": page,
         "sync": health,
         "fragment": fragment,
-        "poll_url": f"{reverse('board-rows')}?{urlencode(poll_params)}",
+        "poll_url": poll_url,
         "export_url": f"{reverse('board-export')}?{filters.querystring()}",
         "poll_seconds": settings.BOARD_POLL_SECONDS,
     }
@@ -96,7 +107,7 @@ def board(request: HtmxHttpRequest) -> HttpResponse:
     fragment = _is_fragment(request)
     context, status = _results_context(form=form, health=health, fragment=fragment)
     if fragment:
-        return render(request, f"{BOARD_TEMPLATE}#results", context, status=status)
+        return _no_store(render(request, f"{BOARD_TEMPLATE}#results", context, status=status))
     filters: BoardFilters = context["filters"]
     context.update(
         channels=channel_choices(data_version=health.data_version),
@@ -106,7 +117,7 @@ def board(request: HtmxHttpRequest) -> HttpResponse:
             for label, (start, end) in quick_ranges().items()
         ],
     )
-    return render(request, BOARD_TEMPLATE, context, status=status)
+    return _no_store(render(request, BOARD_TEMPLATE, context, status=status))
 
 
 @require_GET
@@ -115,11 +126,11 @@ def board_rows(request: HtmxHttpRequest) -> HttpResponse:
     """The list fragment the page polls: 204 while the poll token (``v``) is current."""
     health = sync_health()
     if request.GET.get("v") == health.poll_token:
-        return HttpResponse(status=204)
+        return _no_store(HttpResponse(status=204))
     context, status = _results_context(
         form=BoardFilterForm(request.GET), health=health, fragment=True
     )
-    return render(request, f"{BOARD_TEMPLATE}#results", context, status=status)
+    return _no_store(render(request, f"{BOARD_TEMPLATE}#results", context, status=status))
 
 
 @require_GET
@@ -128,10 +139,12 @@ def order_detail(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     detail = select_order_detail(order_id=order_id)
     if detail is None:
         raise Http404("No such order in the cache")
-    return render(
-        request,
-        "orders_app/order_detail.html",
-        {"detail": detail, "order": detail.order, "sync": sync_health()},
+    return _no_store(
+        render(
+            request,
+            "orders_app/order_detail.html",
+            {"detail": detail, "order": detail.order, "sync": sync_health()},
+        )
     )
 
 
@@ -141,8 +154,8 @@ def order_panel(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     detail = select_order_detail(order_id=order_id)
     if detail is None:
         raise Http404("No such order in the cache")
-    return render(
-        request, "orders_app/_order_detail.html", {"detail": detail, "order": detail.order}
+    return _no_store(
+        render(request, "orders_app/_order_detail.html", {"detail": detail, "order": detail.order})
     )
 
 
