@@ -22,6 +22,7 @@ from orders_app.clopos.simulator import Simulator, SimulatorConfig, serve_in_thr
 from tests.drills.harness import (
     MANAGER,
     PYTHON,
+    TcpGate,
     audit,
     base_env,
     clopos_env,
@@ -43,16 +44,14 @@ ORDERS = 120  # six pages of 20
 def sync_env(tmp_path: Path, database, server, **extra: object) -> dict[str, str]:
     env = base_env(tmp_path / "var")
     env["DATABASE_URL"] = database.url
-    env.update(
-        clopos_env(
-            server.base_url,
-            CLOPOS_PAGE_SIZE=PAGE,
-            CLOPOS_TIMEOUT=5,
-            CLOPOS_MAX_RETRIES=3,
-            SYNC_LEASE_SECONDS=5,
-            **extra,
-        )
-    )
+    settings = {
+        "CLOPOS_PAGE_SIZE": PAGE,
+        "CLOPOS_TIMEOUT": 5,
+        "CLOPOS_MAX_RETRIES": 3,
+        "SYNC_LEASE_SECONDS": 5,
+        **extra,
+    }
+    env.update(clopos_env(server.base_url, **settings))
     return env
 
 
@@ -159,23 +158,26 @@ class Web:
 
 
 class Outage:
-    """A simulator we can take down and bring back on the same port."""
+    """The simulator behind a ``TcpGate``: ``down()`` makes Clopos unreachable (refused and
+    reset connections), ``up()`` brings it back on the same port."""
 
     def __init__(self, sim: Simulator) -> None:
         self.sim = sim
         self.server = serve_in_thread(sim)
-        self.port = self.server.port
-        self.base_url = self.server.base_url
+        self.gate = TcpGate(self.server.port)
+        self.port = self.gate.port
+        self.base_url = f"http://127.0.0.1:{self.port}/open-api/v2"
 
     def down(self) -> None:
-        self.server.stop()
+        self.gate.down()
         with socket.socket() as probe:  # nothing listens any more: connection refused
             assert probe.connect_ex(("127.0.0.1", self.port)) != 0
 
     def up(self) -> None:
-        self.server = serve_in_thread(self.sim, port=self.port)
+        self.gate.up()
 
     def stop(self) -> None:
+        self.gate.down()
         self.server.stop()
 
 
@@ -191,6 +193,25 @@ def outage():
     yield make
     for item in made:
         item.stop()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "SimulatorServer.stop() closes the listening socket but its handler threads keep "
+        "serving established keep-alive connections (for up to 60 s idle), so a stopped "
+        "simulator is not down for a client with a requests.Session (fix proposed in the "
+        "drills report; the outage drills use a TcpGate meanwhile)"
+    ),
+)
+def test_a_stopped_simulator_answers_no_more_requests(simulator):
+    session = requests.Session()
+    assert session.get(f"{simulator.root_url}/_sim/state", timeout=5).status_code == 200
+
+    simulator.stop()
+
+    with pytest.raises(requests.ConnectionError):
+        session.get(f"{simulator.root_url}/_sim/state", timeout=3)
 
 
 RETRY_IN = re.compile(r"retry_in=(\d+)s")
@@ -292,11 +313,16 @@ def test_loop_is_current_within_one_interval_of_clopos_coming_back(
 
 # --- 3. 1,000 consecutive faults ----------------------------------------------------------------
 
-# Every kind, weighted so the slow one (which costs a client timeout) is one in fifteen.
+# Every kind, weighted so the slow one (which costs a client timeout) is one in 29.
 MIXED_FAULTS = (
-    *("500", "504", "429", "html", "truncated", "success_false", "token_expired") * 2,
+    *("500", "504", "429", "html", "truncated", "success_false", "token_expired") * 4,
     "slow",
 )
+
+
+def faults_served(sim) -> list[str]:
+    with sim.lock:
+        return [e.fault for e in sim.request_log if e.fault]
 
 
 def test_a_thousand_consecutive_faults_leave_the_loop_alive_and_its_memory_flat(
@@ -335,13 +361,13 @@ def test_a_thousand_consecutive_faults_leave_the_loop_alive_and_its_memory_flat(
         overrides={"CLOPOS_REQUESTS_PER_MINUTE": 10**6},
     )
 
-    loop.wait_for("sync failed consecutive_failures=100 ", timeout=60)
-    rss_100 = loop.rss_kib()
-    loop.wait_for("sync failed consecutive_failures=1000 ", timeout=90)
-    rss_1000 = loop.rss_kib()
+    wait_until(lambda: len(faults_served(sim)) >= 100, timeout=60, every=0.02)
+    rss_100, at_100 = loop.rss_kib(), time.monotonic()
+    wait_until(lambda: len(faults_served(sim)) >= 1000, timeout=90, every=0.02)
+    rss_1000, at_1000 = loop.rss_kib(), time.monotonic()
     assert loop.alive
-    with sim.lock:
-        faults = [e.fault for e in sim.request_log if e.fault]
+    assert not [line for line in loop.output() if line.startswith("sync ok")]  # consecutive
+    faults = faults_served(sim)
     kinds = set(faults)
 
     sim.faults.clear()
@@ -360,6 +386,7 @@ def test_a_thousand_consecutive_faults_leave_the_loop_alive_and_its_memory_flat(
         faults=len(faults),
         rss_100_kib=rss_100,
         rss_1000_kib=rss_1000,
+        seconds_per_900=f"{at_1000 - at_100:.1f}",
     )
 
 

@@ -509,3 +509,81 @@ def report_and_assert(drill: str, result: Score, **extra: object) -> None:
     line = result.line(drill, **extra)
     print(line)
     assert result.clean, f"{line}: {result.details()}"
+
+
+# --- An outage we control -----------------------------------------------------------------------
+
+
+class TcpGate:
+    """A loopback TCP forwarder in front of a server, to stage an outage.
+
+    ``down()`` closes the listening socket and every connection through it, so clients see
+    what a dead host gives them: a reset on the connection they keep alive and "connection
+    refused" on new ones. ``up()`` listens again on the same port. (Stopping the simulator's
+    own server is not enough: its handler threads keep serving established keep-alive
+    connections.)
+    """
+
+    def __init__(self, target_port: int) -> None:
+        self.target = ("127.0.0.1", target_port)
+        self.port = free_port()
+        self._lock = threading.Lock()
+        self._sockets: set[Any] = set()
+        self._listener: Any = None
+        self.up()
+
+    def up(self) -> None:
+        import socket
+
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def down(self) -> None:
+        import socket
+
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
+            listener.close()
+        with self._lock:
+            sockets, self._sockets = self._sockets, set()
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def _accept(self, listener: Any) -> None:
+        import socket
+
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # closed by down()
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._sockets.update((client, upstream))
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: Any, sink: Any) -> None:
+        import socket
+
+        try:
+            while chunk := source.recv(65536):
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                sink.shutdown(socket.SHUT_WR)
