@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
-from orders_app.models import SyncState
+from orders_app.clopos.client import CloposClient
+from orders_app.clopos.errors import CloposError
+from orders_app.services.sync import SyncFailed, failure_message, sync_pass
 from tests.fixtures.orders import make_order, mark_failing, mark_synced
 
 pytestmark = pytest.mark.django_db
@@ -89,21 +88,37 @@ def test_healthz_warns_failing_after_three_failures_while_data_is_still_fresh(cl
     assert response.json()["status"] == "failing"
 
 
-def test_healthz_shows_no_secrets(client, settings):
-    settings.CLOPOS_TOKEN = "tok-very-secret-123456"
-    settings.CLOPOS_CLIENT_SECRET = "client-secret-abcdef"
-    mark_synced()
-    state = SyncState.get()
-    state.last_error = "Clopos rejected the credentials: check CLOPOS_CLIENT_SECRET"
-    state.consecutive_failures = 1
-    state.last_error_at = timezone.now() - timedelta(seconds=1)
-    state.save()
+def test_healthz_after_a_rejected_sign_in_names_the_setting_but_not_the_secret(
+    client, simulator_settings
+):
+    simulator_settings.CLOPOS_CLIENT_SECRET = "client-secret-abcdef"
+    simulator_settings.CLOPOS_MAX_RETRIES = 0
+    mark_synced(ago=1)
+    with pytest.raises(SyncFailed):
+        sync_pass(client=CloposClient.from_settings())
 
-    text = client.get("/healthz").content.decode()
+    response = client.get("/healthz")
 
-    assert "tok-very-secret-123456" not in text
+    text = response.content.decode()
     assert "client-secret-abcdef" not in text
-    assert "check CLOPOS_CLIENT_SECRET" in text
+    assert "check CLOPOS_CLIENT_ID / CLOPOS_CLIENT_SECRET" in response.json()["last_error"]
+    assert response.json()["consecutive_failures"] == 1
+
+
+def test_failure_messages_never_carry_configured_secrets(settings):
+    settings.CLOPOS_TOKEN = "tok-very-secret-123456"
+
+    message = failure_message(CloposError("Clopos said: bad token tok-very-secret-123456"))
+
+    assert "tok-very-secret-123456" not in message
+    assert message == "Clopos said: bad token ***"
+
+
+def test_internal_errors_are_described_without_internals():
+    message = failure_message(KeyError("orders_app_order.secret_column"))
+
+    assert message.startswith("Sync stopped on an internal error (KeyError)")
+    assert "secret_column" not in message
 
 
 def test_healthz_is_not_cached(client):

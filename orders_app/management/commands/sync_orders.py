@@ -66,6 +66,8 @@ class ProgressBar:
         self.shown = False
 
     def __call__(self, progress: Progress) -> None:
+        if progress.mode == "incremental":
+            return  # a few pages at most: the summary line says enough
         rate = progress.orders / progress.elapsed if progress.elapsed > 0 else 0.0
         if progress.total:
             done = min(progress.orders / progress.total, 1.0)
