@@ -622,7 +622,27 @@ def test_a_pass_killed_midway_leaves_whole_pages_and_the_next_pass_converges(
     assert [o[:3] for o in cache_snapshot()[0]] == [o[:3] for o in converged[0]]
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="uses a SQLite trigger")
+def add_failing_trigger() -> None:
+    """Make the database refuse a modifier named BOOM (rolled back with the test)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION pass_boom() RETURNS trigger AS $$ BEGIN "
+                "IF NEW.name = 'BOOM' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; "
+                "END $$ LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                "CREATE TRIGGER boom BEFORE INSERT ON orders_app_orderitemmodifier "
+                "FOR EACH ROW EXECUTE FUNCTION pass_boom()"
+            )
+        else:
+            cursor.execute(
+                "CREATE TRIGGER boom BEFORE INSERT ON orders_app_orderitemmodifier "
+                "WHEN NEW.name = 'BOOM' BEGIN SELECT RAISE(ABORT, 'boom'); END"
+            )
+
+
+@pytest.mark.skipif(connection.vendor not in {"sqlite", "postgresql"}, reason="needs a trigger")
 def test_a_page_that_fails_while_writing_leaves_nothing_of_itself(simulator, make_client):
     sim = simulator.simulator
     victim = sim.order_ids()[15]  # on page 2
@@ -637,11 +657,7 @@ def test_a_page_that_fails_while_writing_leaves_nothing_of_itself(simulator, mak
             }
         ],
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TRIGGER boom BEFORE INSERT ON orders_app_orderitemmodifier "
-            "WHEN NEW.name = 'BOOM' BEGIN SELECT RAISE(ABORT, 'boom'); END"
-        )
+    add_failing_trigger()
 
     with pytest.raises(SyncFailed):
         sync_pass(client=make_client(simulator))
