@@ -82,6 +82,11 @@ class Phase:
     statuses: dict[int, int] = field(default_factory=dict)
     errors: int = 0
     elapsed: float = 0.0
+    server_cpu: float = 0.0  # seconds of gunicorn CPU during the phase
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return self.server_cpu / len(self.latencies) * 1000 if self.latencies else float("nan")
 
     def pct(self, p: float) -> float:
         if not self.latencies:
@@ -150,6 +155,24 @@ async def run_phase(name, port, path, cookie, expect, pollers, seconds, interval
     await asyncio.gather(*tasks)
     phase.elapsed = time.perf_counter() - start
     return phase
+
+
+def server_cpu_seconds(master_pid: int) -> float:
+    """utime + stime of the gunicorn master and its workers, from /proc (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        pid, ppid = int(entry), int(fields[1])
+        if pid == master_pid or ppid == master_pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
 
 
 def http_get(port: int, path: str, cookie: str = "") -> tuple[int, dict, str]:
@@ -245,13 +268,16 @@ def main() -> int:
             ("Changed (200, full fragment), flat out", changed, 200, 0),
         ]
         for name, path, expect, interval in plan:
+            cpu_before = server_cpu_seconds(server.pid)
             phase = asyncio.run(
                 run_phase(name, port, path, cookie, expect, args.pollers, args.seconds, interval)
             )
+            phase.server_cpu = server_cpu_seconds(server.pid) - cpu_before
             phases.append(phase)
             print(
                 f"{name}: {phase.rps:,.0f} req/s, p50 {phase.pct(50):.1f} ms, "
-                f"p99 {phase.pct(99):.1f} ms, errors {phase.errors}, statuses {phase.statuses}",
+                f"p99 {phase.pct(99):.1f} ms, errors {phase.errors}, statuses {phase.statuses}, "
+                f"server CPU {phase.cpu_ms_per_request:.2f} ms/request",
                 flush=True,
             )
     finally:
@@ -265,17 +291,24 @@ def main() -> int:
     ok = paced.errors == 0 and flat.errors == 0 and full.errors == 0 and paced.pct(99) <= 100
     ok = ok and flat.rps >= 1000
     rows = "\n".join(
-        f"| {p.name} | {len(p.latencies):,} | {p.rps:,.0f} | {p.pct(50):.1f} | {p.pct(99):.1f} | {p.errors} |"
+        f"| {p.name} | {len(p.latencies):,} | {p.rps:,.0f} | {p.pct(50):.1f} | {p.pct(99):.1f} "
+        f"| {p.errors} | {p.cpu_ms_per_request:.2f} | {2000 / p.cpu_ms_per_request:,.0f} |"
         for p in phases
     )
+    load = os.getloadavg()
     body = (
         f"gunicorn (deploy/gunicorn.conf.py: gthread, {args.workers} workers x 4 threads), "
         f"DJANGO_DEBUG=0, SQLite, {args.orders} orders ({cards} cards on the wall), a kiosk "
         f"session; {args.pollers} concurrent keep-alive pollers, {args.seconds:.0f} s per phase, "
         "asyncio load client in one process on the same 2 cores.\n\n"
-        "| Phase | Requests | Requests/s | p50 ms | p99 ms | Errors |\n"
-        "|---|---:|---:|---:|---:|---:|\n"
+        "| Phase | Requests | Requests/s | p50 ms | p99 ms | Errors | Server CPU ms/req | "
+        "Capacity on 2 free cores (req/s) |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|\n"
         f"{rows}\n\n"
+        f"Load average at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (other work on "
+        "the box competes for the same 2 cores; the last column is 2 cores divided by the "
+        "measured gunicorn CPU per request, i.e. what the server could do with the machine to "
+        "itself).\n\n"
         "Targets: no errors, p99 <= 100 ms, >= 1,000 unchanged polls/s: "
         f"**{'met' if ok else 'NOT met'}** (p99 judged on the paced phase; flat-out p99 is "
         f"queueing behind {args.pollers} requests in flight). A real screen polls every "

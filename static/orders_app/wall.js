@@ -18,6 +18,7 @@
   var STORE_SEEN = "pass.wall.seen";
   var STORE_MUTED = "pass.wall.muted";
   var NEW_HIGHLIGHT_MS = 30000;
+  var reloadRetryMs = Math.min(60000, Math.max(pollMs * 2, 5000));
   var ALERT_REPEAT_MS = 15000;
 
   var serverOffsetMs = 0; // server now - browser now
@@ -373,9 +374,9 @@
     var url = el ? el.getAttribute("hx-get").replace(/([?&])token=[^&]*/, "$1token=") : location.href;
     fetch(url, { credentials: "same-origin", cache: "no-store" })
       .then(function (resp) {
-        if (resp.ok) { location.reload(); } else { setTimeout(reloadWhenReachable, 60000); }
+        if (resp.ok) { location.reload(); } else { setTimeout(reloadWhenReachable, reloadRetryMs); }
       })
-      .catch(function () { setTimeout(reloadWhenReachable, 60000); });
+      .catch(function () { setTimeout(reloadWhenReachable, reloadRetryMs); });
   }
 
   detectAutoplay();

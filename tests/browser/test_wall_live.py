@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from orders_app.models import Order, SyncState
 from orders_app.services.wall_keys import wall_key_create, wall_key_revoke
+from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.fixtures.orders import make_order, mark_failing, mark_synced
 
 POLL = 1  # seconds, so "within one poll" is quick to wait for
@@ -224,3 +225,79 @@ def test_done_cards_leave_when_their_time_is_up(wall, settings):
     page = wall()
     expect(card(page, 7008)).to_be_visible()
     expect(card(page, 7008)).to_be_hidden(timeout=6000)
+
+
+def _baku_window(start_offset_hours: int, length_hours: int) -> str:
+    now = timezone.localtime()
+    start = (now + timedelta(hours=start_offset_hours)).strftime("%H:00")
+    end = (now + timedelta(hours=start_offset_hours + length_hours)).strftime("%H:00")
+    return f"{start}-{end}"
+
+
+def test_the_screen_dims_outside_opening_hours_but_never_while_an_order_waits(wall, settings):
+    settings.WALL_OPENING_HOURS = _baku_window(2, 3)  # opens in two hours: closed now
+    page = wall()
+    expect(page.locator("body")).to_have_class(re.compile(r"\bis-dimmed\b"))
+    make_order(id=7011, status="PENDING")
+    mark_synced()
+    expect(card(page, 7011)).to_be_visible(timeout=3000)
+    expect(page.locator("body")).not_to_have_class(re.compile(r"\bis-dimmed\b"))
+    page2 = wall("?dim=off")
+    Order.objects.filter(id=7011).update(status="DELIVERED")
+    mark_synced()
+    page2.wait_for_timeout(1500)
+    expect(page2.locator("body")).not_to_have_class(re.compile(r"\bis-dimmed\b"))
+
+
+def test_open_hours_do_not_dim(wall, settings):
+    settings.WALL_OPENING_HOURS = _baku_window(-1, 3)
+    page = wall()
+    page.wait_for_timeout(1200)
+    expect(page.locator("body")).not_to_have_class(re.compile(r"\bis-dimmed\b"))
+
+
+def test_the_safety_reload_happens_only_when_the_server_answers(wall, settings):
+    settings.WALL_RELOAD_HOURS = 0.0006  # about 2 s
+    page = wall()
+    page.route("**/wall/poll/**", lambda route: route.abort())
+    page.evaluate("window.__before_reload = true")
+    page.wait_for_timeout(3500)
+    assert page.evaluate("window.__before_reload === true")  # server down: no reload
+    page.unroute("**/wall/poll/**")
+    page.wait_for_function("() => window.__before_reload !== true", timeout=15_000)
+    expect(page.locator("#wall-live")).to_be_visible()
+
+
+def test_blocked_audio_shows_sound_is_off_until_tapped(
+    browser, live_server, manager_user, client, settings
+):
+    """A browser with the default autoplay policy (no flag): the screen says so, a tap fixes it."""
+    settings.WALL_POLL_SECONDS = POLL
+    mark_synced()
+    strict = browser.browser_type.launch(
+        executable_path=CHROMIUM, args=[a for a in CHROMIUM_ARGS if "autoplay" not in a]
+    )
+    try:
+        context = strict.new_context(
+            viewport={"width": 1920, "height": 1080}, base_url=live_server.url
+        )
+        client.force_login(manager_user)
+        context.add_cookies(
+            [
+                {
+                    "name": "sessionid",
+                    "value": client.cookies["sessionid"].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        page = context.new_page()
+        page.goto("/wall/")
+        expect(page.locator("#sound-enable")).to_be_visible()
+        expect(page.locator("#sound-enable")).to_have_text("Sound is off, tap to enable")
+        expect(page.locator("body")).to_have_attribute("data-sound", "blocked")
+        page.click("#sound-enable")
+        expect(page.locator("#sound-enable")).to_be_hidden()
+        expect(page.locator("body")).to_have_attribute("data-sound", "on")
+    finally:
+        strict.close()
