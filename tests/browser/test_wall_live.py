@@ -172,11 +172,33 @@ def test_losing_the_server_shows_the_banner_and_polling_recovers_by_itself(wall)
     expect(page.locator("body")).not_to_have_class(re.compile(r"\bis-offline\b"))
 
 
-def test_a_hanging_server_counts_as_lost(wall, settings):
+def test_a_hanging_server_counts_as_lost_and_polling_resumes_after_it(wall, settings):
     page = wall()
-    page.route("**/wall/poll/**", lambda route: None)  # never answers
+    page.route("**/wall/poll/**", lambda route: None)  # accepted, never answered
     expect(page.locator("#conn-banner")).to_be_visible(timeout=12000)
     page.unroute("**/wall/poll/**")
+    # The hung request times out (hx-request timeout), so polling goes on.
+    make_order(id=7012)
+    mark_synced()
+    expect(card(page, 7012)).to_be_visible(timeout=10000)
+    expect(page.locator("#conn-banner")).to_be_hidden()
+
+
+def test_the_layout_drifts_a_few_pixels_against_burn_in(wall, settings):
+    settings.WALL_POLL_SECONDS = 3600
+    page = wall(clock=True)
+    shifts = set()
+    for _ in range(3):
+        page.clock.fast_forward("01:31")
+        shifts.add(
+            page.locator("#wall-root").evaluate(
+                "e => e.style.getPropertyValue('--shift-x') + ',' + e.style.getPropertyValue('--shift-y')"
+            )
+        )
+    assert len(shifts) == 3
+    for shift in shifts:
+        x, y = (abs(int(v.strip().removesuffix("px"))) for v in shift.split(","))
+        assert x <= 6 and y <= 6
 
 
 def test_kiosk_url_opens_the_wall_and_a_revoked_key_is_refused(wall, live_server):
