@@ -444,8 +444,7 @@ def test_a_bad_order_is_skipped_and_recorded_and_the_pass_goes_on():
         raw_order(3),
     ]
     responses.get(f"{BASE}/orders", json=page_body(rows))
-    responses.get(f"{BASE}/venues", json=page_body([]))
-    responses.get(f"{BASE}/sale-types", json=page_body([]))
+    register_reference_data()
     client = CloposClient(base_url=BASE, token="t0ken-for-tests", sleep=lambda _s: None)
 
     result = sync_pass(client=client)
@@ -457,6 +456,39 @@ def test_a_bad_order_is_skipped_and_recorded_and_the_pass_goes_on():
     assert skipped["2"] == "created_at 'not a date' is not a date and time"
     assert any(r.startswith("(no id)") for r in skipped)
     assert SkippedOrder.objects.get(remote_id="2").raw["created_at"] == "not a date"
+
+
+def register_reference_data() -> None:
+    responses.get(f"{BASE}/venues", json=page_body([]))
+    responses.get(f"{BASE}/sale-types", json=page_body([]))
+
+
+@responses.activate
+def test_a_server_that_caps_the_page_size_is_read_to_its_total():
+    rows = [raw_order(i) for i in range(1, 6)]
+    for start in (0, 2, 4):  # we ask for 10 a page; the server gives 2
+        responses.get(f"{BASE}/orders", json=page_body(rows[start : start + 2], total=5))
+    register_reference_data()
+    client = CloposClient(base_url=BASE, token="t0ken-for-tests", sleep=lambda _s: None)
+
+    result = sync_pass(client=client, page_size=10)
+
+    assert result.created == 5
+    assert len([c for c in responses.calls if "/orders" in c.request.url]) == 3
+
+
+@responses.activate
+def test_a_server_that_ignores_the_page_number_does_not_loop_for_ever():
+    same = page_body([raw_order(1), raw_order(2)], total=50)
+    for _ in range(5):
+        responses.get(f"{BASE}/orders", json=same)
+    register_reference_data()
+    client = CloposClient(base_url=BASE, token="t0ken-for-tests", sleep=lambda _s: None)
+
+    result = sync_pass(client=client, page_size=2)
+
+    assert result.created == 2
+    assert len([c for c in responses.calls if "/orders" in c.request.url]) == 2
 
 
 def test_a_skipped_order_leaves_the_list_once_it_parses():

@@ -690,7 +690,8 @@ class _PassRun:
     ) -> None:
         """Read pages 1, 2, ... and store each; stop on a short or empty page, once ``total``
         rows have come, or (``stop_before``) once a page reaches back past that time."""
-        received = 0
+        seen: set[Any] = set()  # distinct rows read (pages shifting may repeat some)
+        previous_ids: list[Any] | None = None
         for number in range(1, MAX_PAGES + 1):
             t0 = self.clock()
             page = self.client.orders_page(
@@ -717,7 +718,8 @@ class _PassRun:
                 self.result.data_version += 1
             self.result.pages += 1
             self.result.orders_read += len(rows)
-            received += len(rows)
+            ids = [row.get("id") if isinstance(row, dict) else repr(row) for row in rows]
+            seen.update(ids)
             oldest: datetime | None = None
             for order in parsed:
                 if self.max_updated is None or order.updated_at > self.max_updated:
@@ -736,11 +738,17 @@ class _PassRun:
                         elapsed=self.clock() - self.started,
                     )
                 )
-            limit = page.limit or self.page_size or 1
-            if not rows or len(rows) < limit:
+            if not rows:
                 return
-            if page.total is not None and received >= page.total:
+            if page.total is None:
+                if len(rows) < (page.limit or self.page_size or 1):
+                    return  # a short page is the last one
+            elif len(seen) >= page.total:
+                return  # a short page with a total left to read: the server capped limit
+            if ids == previous_ids:
+                logger.warning("sync_page_repeated page=%s mode=%s: stopping", number, mode)
                 return
+            previous_ids = ids
             if stop_before is not None and oldest is not None and oldest < stop_before:
                 return
             if self.should_stop is not None and self.should_stop():
