@@ -9,6 +9,7 @@ holder, or with ``--wait`` syncs after it; the cache ends equal to the simulator
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 
@@ -28,7 +29,8 @@ from tests.drills.harness import (
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
 ORDERS = 60
-START_MARGIN = 3.0  # seconds for both interpreters to load Django before the shared moment
+START_MARGIN = 5.0  # seconds for both interpreters to load Django before the shared moment
+READY = re.compile(r"^drill-run: ready (-?[\d.]+) s before the start$", re.MULTILINE)
 
 
 @pytest.fixture
@@ -58,6 +60,14 @@ def start_together(processes, env, *args: str) -> list:
     return [processes.manage(env, "sync_orders", *args, name=f"runner-{n}", at=at) for n in (1, 2)]
 
 
+def assert_raced(runners) -> None:
+    """Both runners were loaded and waiting before the shared moment, so they really raced."""
+    for runner in runners:
+        ready = READY.search(runner.stderr())
+        assert ready, runner.stderr()
+        assert float(ready.group(1)) > 0, f"{runner.name} arrived late: no race was staged"
+
+
 def token_windows(sim) -> dict[str, tuple[float, float]]:
     """For each x-token the simulator saw: when it was first and last used."""
     windows: dict[str, tuple[float, float]] = {}
@@ -79,10 +89,14 @@ def test_two_runners_at_once_one_syncs_the_other_exits_naming_the_holder(
         first = processes.manage(lease_env, "sync_orders", name="earlier")
         assert first.finish() == 0, first.stderr()
         sim.reset_log()
+        # This pass is incremental (one request): slow it so the winner surely still holds the
+        # lease when the loser's claim lands, however the machine schedules the two.
+        sim.config.slow_seconds = 1.0
 
     runners = start_together(processes, lease_env)
     codes = [runner.finish() for runner in runners]
 
+    assert_raced(runners)
     assert sorted(codes) == [0, EXIT_BUSY], [r.stderr() for r in runners]
     winner = runners[codes.index(0)]
     loser = runners[codes.index(EXIT_BUSY)]
@@ -104,6 +118,7 @@ def test_two_waiting_runners_at_once_take_turns(processes, lease_env, slow_clopo
     runners = start_together(processes, lease_env, "--wait")
     codes = [runner.finish() for runner in runners]
 
+    assert_raced(runners)
     assert codes == [0, 0], [r.stderr() for r in runners]
     summaries = sorted(runner.output()[-1] for runner in runners)
     assert summaries[0].startswith("sync ok created=0 updated=0 ")  # the one that waited

@@ -4,7 +4,7 @@
 
 ``--at`` loads Django first, then sleeps until that wall-clock time before running the
 command, so two processes started a moment apart reach their first database query within a
-millisecond or so of each other. ``--setting`` overrides a Django setting after start-up, the
+millisecond or so of each other (it says on stderr how early it was ready; negative: late). ``--setting`` overrides a Django setting after start-up, the
 way pytest's ``settings`` fixture does in-process (e.g. a request budget above the 300/minute
 an operator may configure, so a drill can push 1,000 faults through in seconds).
 
@@ -45,7 +45,11 @@ def main(argv: list[str]) -> None:
         name, _, value = pair.partition("=")
         setattr(settings, name, json.loads(value))
     if options.at is not None:
-        time.sleep(max(options.at - time.time(), 0.0))
+        early = options.at - time.time()
+        # Said on stderr so a test can tell a real race from a runner that arrived late.
+        sys.stderr.write(f"drill-run: ready {early:.3f} s before the start\n")
+        sys.stderr.flush()
+        time.sleep(max(early, 0.0))
     ManagementUtility(["manage.py", *command]).execute()
 
 
