@@ -733,6 +733,10 @@ def test_stored_rows_read_back_exactly_as_parsed():
     store_orders([parsed])
 
     order = Order.objects.get(id=11)
+    # Stored exactly as the ORM stores them: its own lookups find the row.
+    assert Order.objects.filter(created_at=parsed.created_at, updated_at=parsed.updated_at).exists()
+    assert Order.objects.filter(created_at__gte=parsed.created_at - timedelta(seconds=1)).exists()
+    assert Order.objects.filter(items_total=parsed.items_total, raw__id=11).exists()
     for column in ("created_at", "updated_at", "discount_value", "delivery_fee", "items_total"):
         assert getattr(order, column) == getattr(parsed, column), column
     assert order.raw == raw

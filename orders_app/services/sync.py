@@ -30,12 +30,15 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -223,14 +226,22 @@ class Rows:
 
     def _adapters(self, fields: Sequence[Any]) -> list[Callable[[Any], Any] | None]:
         ops = connection.ops
+        decimal_is_identity = (
+            type(ops).adapt_decimalfield_value is BaseDatabaseOperations.adapt_decimalfield_value
+        )
         adapters: list[Callable[[Any], Any] | None] = []
         for f in fields:
             kind = f.get_internal_type()
             if kind == "DateTimeField":
-                adapters.append(ops.adapt_datetimefield_value)
+                sqlite_utc = connection.vendor == "sqlite" and settings.USE_TZ
+                adapters.append(_sqlite_datetime if sqlite_utc else ops.adapt_datetimefield_value)
             elif kind == "DecimalField":
                 adapters.append(
-                    lambda v, f=f: ops.adapt_decimalfield_value(v, f.max_digits, f.decimal_places)
+                    None
+                    if decimal_is_identity
+                    else lambda v, f=f: ops.adapt_decimalfield_value(
+                        v, f.max_digits, f.decimal_places
+                    )
                 )
             elif kind == "JSONField":
                 adapters.append(lambda v, f=f: _adapt_json(v, f.encoder))
@@ -292,6 +303,13 @@ class Rows:
             params.append((*values[1:], values[0]))
         with connection.cursor() as cursor:
             cursor.executemany(sql, params)
+
+
+def _sqlite_datetime(value: datetime) -> str:
+    """What Django's SQLite adapter stores with USE_TZ: naive UTC as text."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return str(value)
 
 
 class EncodedJSON:
@@ -687,14 +705,18 @@ class _PassRun:
         date_from: date | None = None,
         date_to: date | None = None,
         stop_before: datetime | None = None,
+        prefetch: bool = False,
     ) -> None:
-        """Read pages 1, 2, ... and store each; stop on a short or empty page, once ``total``
-        rows have come, or (``stop_before``) once a page reaches back past that time."""
-        seen: set[Any] = set()  # distinct rows read (pages shifting may repeat some)
-        previous_ids: list[Any] | None = None
-        for number in range(1, MAX_PAGES + 1):
-            t0 = self.clock()
-            page = self.client.orders_page(
+        """Read pages 1, 2, ... and store each; stop on an empty page, a short one (when the
+        server gives no total), once ``total`` distinct rows have come, when a page repeats the
+        previous one, or (``stop_before``) once a page reaches back past that time.
+
+        With ``prefetch`` (orders sorted so that pages never shift: created_at ascending) the
+        next page is fetched in a helper thread while this one is parsed and written; the
+        client is still used by one thread at a time."""
+
+        def fetch(number: int) -> Any:
+            return self.client.orders_page(
                 page=number,
                 limit=self.page_size,
                 sort=sort,
@@ -702,58 +724,80 @@ class _PassRun:
                 date_from=date_from,
                 date_to=date_to,
             )
-            t1 = self.clock()
-            if self.server_started is None:
-                self.server_started = _server_time(page, near=self.now)
-            rows = [*page.rows, *getattr(page, "invalid_rows", [])]
-            parsed, skipped = parse_rows(rows)
-            t2 = self.clock()
-            stored = store_orders(parsed, skipped, now=self.now, known_skipped=self.known_skipped)
-            t3 = self.clock()
-            self.result.fetch_seconds += t1 - t0
-            self.result.parse_seconds += t2 - t1
-            self.result.write_seconds += t3 - t2
-            self.result.count(stored)
-            if stored.changed:
-                self.result.data_version += 1
-            self.result.pages += 1
-            self.result.orders_read += len(rows)
-            ids = [row.get("id") if isinstance(row, dict) else repr(row) for row in rows]
-            seen.update(ids)
-            oldest: datetime | None = None
-            for order in parsed:
-                if self.max_updated is None or order.updated_at > self.max_updated:
-                    self.max_updated = order.updated_at
-                if oldest is None or order.updated_at < oldest:
-                    oldest = order.updated_at
-            if self.heartbeat is not None:
-                self.heartbeat()
-            if self.progress is not None:
-                self.progress(
-                    Progress(
-                        mode=mode,
-                        pages=self.result.pages,
-                        orders=self.result.orders_read,
-                        total=page.total,
-                        elapsed=self.clock() - self.started,
-                    )
+
+        seen: set[Any] = set()  # distinct rows read (pages shifting may repeat some)
+        previous_ids: list[Any] | None = None
+        # On the way out (last page, stop, error) the pool waits for a fetch in flight, so the
+        # client is never used by two threads at once.
+        pool = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-prefetch")
+            if prefetch
+            else None
+        )
+        with pool or nullcontext():
+            upcoming: Future | None = None
+            for number in range(1, MAX_PAGES + 1):
+                t0 = self.clock()
+                page = upcoming.result() if upcoming is not None else fetch(number)
+                upcoming = None
+                t1 = self.clock()
+                if self.server_started is None:
+                    self.server_started = _server_time(page, near=self.now)
+                rows = [*page.rows, *getattr(page, "invalid_rows", [])]
+                ids = [row.get("id") if isinstance(row, dict) else repr(row) for row in rows]
+                seen.update(ids)
+                if not rows:
+                    more = False
+                elif page.total is None:
+                    more = len(rows) >= (page.limit or self.page_size or 1)  # short page: last
+                else:
+                    more = len(seen) < page.total  # short pages too: the server may cap limit
+                if more and ids == previous_ids:
+                    logger.warning("sync_page_repeated page=%s mode=%s: stopping", number, mode)
+                    more = False
+                previous_ids = ids
+                if more and pool is not None:
+                    upcoming = pool.submit(fetch, number + 1)
+
+                parsed, skipped = parse_rows(rows)
+                t2 = self.clock()
+                stored = store_orders(
+                    parsed, skipped, now=self.now, known_skipped=self.known_skipped
                 )
-            if not rows:
-                return
-            if page.total is None:
-                if len(rows) < (page.limit or self.page_size or 1):
-                    return  # a short page is the last one
-            elif len(seen) >= page.total:
-                return  # a short page with a total left to read: the server capped limit
-            if ids == previous_ids:
-                logger.warning("sync_page_repeated page=%s mode=%s: stopping", number, mode)
-                return
-            previous_ids = ids
-            if stop_before is not None and oldest is not None and oldest < stop_before:
-                return
-            if self.should_stop is not None and self.should_stop():
-                raise _Stop
-        logger.warning("sync_page_cap pages=%s mode=%s", MAX_PAGES, mode)
+                t3 = self.clock()
+                self.result.fetch_seconds += t1 - t0
+                self.result.parse_seconds += t2 - t1
+                self.result.write_seconds += t3 - t2
+                self.result.count(stored)
+                if stored.changed:
+                    self.result.data_version += 1
+                self.result.pages += 1
+                self.result.orders_read += len(rows)
+                oldest: datetime | None = None
+                for order in parsed:
+                    if self.max_updated is None or order.updated_at > self.max_updated:
+                        self.max_updated = order.updated_at
+                    if oldest is None or order.updated_at < oldest:
+                        oldest = order.updated_at
+                if self.heartbeat is not None:
+                    self.heartbeat()
+                if self.progress is not None:
+                    self.progress(
+                        Progress(
+                            mode=mode,
+                            pages=self.result.pages,
+                            orders=self.result.orders_read,
+                            total=page.total,
+                            elapsed=self.clock() - self.started,
+                        )
+                    )
+                if not more:
+                    return
+                if stop_before is not None and oldest is not None and oldest < stop_before:
+                    return
+                if self.should_stop is not None and self.should_stop():
+                    raise _Stop
+            logger.warning("sync_page_cap pages=%s mode=%s", MAX_PAGES, mode)
 
 
 def sync_pass(
@@ -801,6 +845,7 @@ def sync_pass(
                 direction=1,
                 date_from=plan.date_from,
                 date_to=plan.date_to,
+                prefetch=True,
             )
         else:
             overlap = timedelta(minutes=settings.SYNC_OVERLAP_MINUTES)
