@@ -245,8 +245,13 @@ def to_int(value: Any) -> int | None:
     return None
 
 
+def _label(what: str | tuple[str, ...]) -> str:
+    """Warning labels are built only when a warning is written (parsing stays cheap)."""
+    return what if isinstance(what, str) else " ".join(what)
+
+
 def to_decimal(
-    value: Any, *, what: str, notes: _Notes, limit: Decimal = _MAX_AMOUNT
+    value: Any, *, what: str | tuple[str, ...], notes: _Notes, limit: Decimal = _MAX_AMOUNT
 ) -> Decimal | None:
     """A Decimal (4 places) from int, float or text ("8.5", "8,50"); None when absent.
     A value we cannot read becomes None and a warning naming ``what``."""
@@ -274,10 +279,10 @@ def to_decimal(
             except InvalidOperation:
                 number = None
     if number is None or not number.is_finite():
-        notes.add(f"{what}: {compact(value, 40)!s} is not a number")
+        notes.add(f"{_label(what)}: {compact(value, 40)!s} is not a number")
         return None
     if abs(number) >= limit:
-        notes.add(f"{what}: {compact(value, 40)!s} is out of range")
+        notes.add(f"{_label(what)}: {compact(value, 40)!s} is out of range")
         return None
     return number.quantize(_QUANTUM)
 
@@ -358,7 +363,7 @@ def content_hash(raw: Any, *, canonical: str | None = None) -> str:
 
 def parse_modifier(raw: Any, *, position: int, notes: _Notes, where: str) -> ParsedModifier:
     """One modifier in any of the shapes the API notes list; anything else is kept as text."""
-    what = f"{where} modifier {position + 1}"
+    what = (where, "modifier", str(position + 1))
     if isinstance(raw, dict):
         nested = raw.get("modificator")
         if isinstance(nested, dict):
@@ -384,13 +389,13 @@ def parse_modifier(raw: Any, *, position: int, notes: _Notes, where: str) -> Par
         else:
             shape = "unknown"
         if shape != "unknown":
-            count = to_decimal(raw.get("count"), what=f"{what} count", notes=notes)
-            price = to_decimal(price_raw, what=f"{what} price", notes=notes)
+            count = to_decimal(raw.get("count"), what=(*what, "count"), notes=notes)
+            price = to_decimal(price_raw, what=(*what, "price"), notes=notes)
             if not name:
                 name = compact(raw)
-                notes.add(f"{what} has no name; shown as raw text")
+                notes.add(f"{_label(what)} has no name; shown as raw text")
             return ParsedModifier(position, modifier_id, name, count, price, shape, raw)
-    notes.add(f"{what} has an unknown shape; shown as raw text")
+    notes.add(f"{_label(what)} has an unknown shape; shown as raw text")
     return ParsedModifier(position, None, compact(raw), None, None, "unknown", raw)
 
 
@@ -429,16 +434,16 @@ def parse_item(raw: Any, *, position: int, notes: _Notes) -> ParsedItem:
             name = f"Product #{product_id}" if product_id is not None else "Unnamed item"
             notes.add(f"{where} has no product name")
     count = to_decimal(
-        _first(item.get("count"), order_product.get("count")), what=f"{where} count", notes=notes
+        _first(item.get("count"), order_product.get("count")), what=(where, "count"), notes=notes
     )
     if count is None:
         count = Decimal(1).quantize(_QUANTUM)
         if isinstance(raw, dict):
             notes.add(f"{where} has no count; shown as 1")
-    portion_size = to_decimal(item.get("portion_size"), what=f"{where} portion", notes=notes)
+    portion_size = to_decimal(item.get("portion_size"), what=(where, "portion"), notes=notes)
     price = to_decimal(
         _first(meta.get("price"), product.get("price"), item.get("price")),
-        what=f"{where} price",
+        what=(where, "price"),
         notes=notes,
     )
     line_total = None
