@@ -107,6 +107,12 @@ def test_since_must_be_a_date():
         run_command("--since", "last week")
 
 
+@pytest.mark.django_db
+def test_full_and_since_together_are_refused():
+    with pytest.raises(CommandError, match="use --full or --since, not both"):
+        run_command("--full", "--since", "2026-02-01")
+
+
 def test_progress_bar_shows_pages_orders_rate_and_eta():
     stream = io.StringIO()
     bar = ProgressBar(stream)

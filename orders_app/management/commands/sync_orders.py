@@ -175,6 +175,8 @@ class Command(BaseCommand):
         interval = interval if interval is not None else settings.SYNC_INTERVAL
         if interval <= 0:
             raise CommandError("--interval must be a positive number of seconds")
+        if full and since is not None:
+            raise CommandError("use --full or --since, not both")
 
         self.lease = self.take_lease(wait=wait or False)
         if self.lease is None:
