@@ -652,3 +652,26 @@ def test_board_responses_are_not_cached_and_vary_on_htmx(client, manager):
     response = board(client)
     assert "no-store" in response["Cache-Control"]
     assert "HX-Request" in response["Vary"]
+
+
+@pytest.mark.django_db
+def test_search_results_are_counted_sorted_and_paged_like_the_list(client, manager, settings):
+    settings.BOARD_PAGE_SIZE = 5
+    now = timezone.now()
+    hits = [
+        make_order(
+            status="DELIVERED" if i % 2 else "PENDING",
+            created_at=now - timedelta(minutes=i),
+            updated_at=now - timedelta(minutes=30 - i),
+            items=[],
+        )
+        for i in range(7)
+    ]
+    make_order(customer_name="Somebody Else", items=[])
+    by_created = [o.id for o in hits]
+    assert listed_ids(board(client, "q=rahid")) == by_created[:5]
+    assert listed_ids(board(client, "q=rahid&page=2")) == by_created[5:]
+    assert listed_ids(board(client, "q=rahid&sort=updated")) == by_created[::-1][:5]
+    body = board(client, "q=rahid&status=DELIVERED").content.decode()
+    assert listed_ids(board(client, "q=rahid&status=DELIVERED")) == by_created[1::2]
+    assert re.search(r'id="count-PENDING">4<', body) and re.search(r'id="count-DELIVERED">3<', body)

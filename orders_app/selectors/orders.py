@@ -217,19 +217,11 @@ def board_page(*, filters: BoardFilters, page_size: int | None = None) -> BoardP
     """One page of the board: two queries, whatever ``page_size`` is."""
     page_size = page_size or settings.BOARD_PAGE_SIZE
     base = Order.objects.filter(order_filter_q(filters, with_status=False))
-    rows = base.order_by().values_list("status").annotate(n=Count("*"))
-    counts = dict(rows)
-    known = list(settings.ORDER_STATUSES)
-    status_counts = [StatusCount(s, counts.get(s, 0), s in filters.statuses) for s in known]
-    status_counts += [
-        StatusCount(s, n, s in filters.statuses)
-        for s, n in sorted(counts.items())
-        if s not in known
-    ]
-    if filters.statuses:
-        total = sum(counts.get(s, 0) for s in filters.statuses)
-    else:
-        total = sum(counts.values())
+    if filters.q:
+        return _searched_page(base, filters=filters, page_size=page_size)
+    # COUNT(*), not COUNT(id): SQLite then answers from the (status, created_at) index alone.
+    counts = dict(base.order_by().values_list("status").annotate(n=Count("*")))
+    total = _total(counts, filters)
     num_pages = max(1, math.ceil(total / page_size))
     page = min(max(filters.page, 1), num_pages)
     orders: list[Order] = []
@@ -241,6 +233,59 @@ def board_page(*, filters: BoardFilters, page_size: int | None = None) -> BoardP
                 start : start + page_size
             ]
         )
+    return _page(filters, orders, counts, total, page, num_pages, page_size)
+
+
+def _searched_page(base: QuerySet[Order], *, filters: BoardFilters, page_size: int) -> BoardPage:
+    """Free text cannot use an index: read the matches once (id, status, sort key), count and
+    sort them here, then load the page by id. One scan instead of two, and no walk down the
+    created_at index fetching every row when fewer than a page match (a phone number)."""
+    sort_field = SORTS.get(filters.sort, SORTS["created"])[0].lstrip("-")
+    hits = list(base.order_by().values_list("id", "status", sort_field))
+    counts: dict[str, int] = {}
+    for _, status, _ in hits:
+        counts[status] = counts.get(status, 0) + 1
+    if filters.statuses:
+        wanted = set(filters.statuses)
+        hits = [h for h in hits if h[1] in wanted]
+    total = len(hits)
+    num_pages = max(1, math.ceil(total / page_size))
+    page = min(max(filters.page, 1), num_pages)
+    hits.sort(key=lambda h: (h[2], h[0]), reverse=True)
+    start = (page - 1) * page_size
+    ids = [h[0] for h in hits[start : start + page_size]]
+    orders: list[Order] = []
+    if ids:
+        orders = list(
+            _with_names(Order.objects.filter(id__in=ids).only(*LIST_FIELDS)).order_by(
+                *SORTS.get(filters.sort, SORTS["created"])
+            )
+        )
+    return _page(filters, orders, counts, total, page, num_pages, page_size)
+
+
+def _total(counts: dict[str, int], filters: BoardFilters) -> int:
+    if filters.statuses:
+        return sum(counts.get(s, 0) for s in filters.statuses)
+    return sum(counts.values())
+
+
+def _page(
+    filters: BoardFilters,
+    orders: list[Order],
+    counts: dict[str, int],
+    total: int,
+    page: int,
+    num_pages: int,
+    page_size: int,
+) -> BoardPage:
+    known = list(settings.ORDER_STATUSES)
+    status_counts = [StatusCount(s, counts.get(s, 0), s in filters.statuses) for s in known]
+    status_counts += [
+        StatusCount(s, n, s in filters.statuses)
+        for s, n in sorted(counts.items())
+        if s not in known
+    ]
     return BoardPage(
         filters=filters,
         orders=orders,
