@@ -227,11 +227,13 @@ def board_page(*, filters: BoardFilters, page_size: int | None = None) -> BoardP
     orders: list[Order] = []
     if total:
         qs = base.filter(status__in=filters.statuses) if filters.statuses else base
+        sort = SORTS.get(filters.sort, SORTS["created"])
         start = (page - 1) * page_size
+        # The page's ids come from the index alone (OFFSET walks index entries, not rows);
+        # only those fifty rows are then read, with their venue and sale type names.
+        page_ids = qs.order_by(*sort).values("id")[start : start + page_size]
         orders = list(
-            _with_names(qs.only(*LIST_FIELDS)).order_by(*SORTS.get(filters.sort, SORTS["created"]))[
-                start : start + page_size
-            ]
+            _with_names(Order.objects.filter(id__in=page_ids).only(*LIST_FIELDS)).order_by(*sort)
         )
     return _page(filters, orders, counts, total, page, num_pages, page_size)
 
