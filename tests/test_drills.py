@@ -141,18 +141,18 @@ class Web:
 
     def _up(self) -> bool:
         try:
-            requests.get(f"{self.url}/healthz", timeout=2)
-        except requests.ConnectionError:
+            requests.get(f"{self.url}/healthz", timeout=5)
+        except (requests.ConnectionError, requests.Timeout):  # still booting
             assert self.proc.alive, self.proc.stderr()
             return False
         return True
 
     def health(self) -> tuple[int, dict]:
-        answer = requests.get(f"{self.url}/healthz", timeout=5)
+        answer = requests.get(f"{self.url}/healthz", timeout=15)
         return answer.status_code, answer.json()
 
     def page(self, path: str) -> str:
-        answer = self.session.get(f"{self.url}{path}", timeout=10)
+        answer = self.session.get(f"{self.url}{path}", timeout=15)
         assert answer.status_code == 200, (path, answer.status_code)
         return answer.text
 
@@ -332,7 +332,7 @@ def test_a_thousand_consecutive_faults_leave_the_loop_alive_and_its_memory_flat(
         orders=10,
         faults=MIXED_FAULTS,
         fault_every=1,  # every authenticated request fails, kinds in turn
-        slow_seconds=0.5,
+        slow_seconds=0.3,
         fault_429_reset=0,
         rate_limit=10**6,
         auth_rate_limit=10**6,
@@ -344,26 +344,26 @@ def test_a_thousand_consecutive_faults_leave_the_loop_alive_and_its_memory_flat(
         database,
         server,
         CLOPOS_MAX_RETRIES=0,
-        CLOPOS_TIMEOUT=0.2,
+        CLOPOS_TIMEOUT=0.1,
         DJANGO_DEBUG=0,  # as deployed: no per-query log growing in memory
         DJANGO_SECRET_KEY="drill-secret-key-" + "x" * 40,
         LOG_LEVEL="WARNING",
     )
-    # A tiny interval keeps the backoff (interval x 2**10 at most) near 10 ms; the request
+    # A tiny interval keeps the backoff (interval x 2**10 at most) near 1 ms; the request
     # budget is raised past the 300/minute an operator can set so 1,000 faults take seconds.
     loop = processes.manage(
         env,
         "sync_orders",
         "--loop",
         "--interval",
-        "0.00001",
+        "0.000001",
         name="fault-loop",
         overrides={"CLOPOS_REQUESTS_PER_MINUTE": 10**6},
     )
 
-    wait_until(lambda: len(faults_served(sim)) >= 100, timeout=60, every=0.02)
+    wait_until(lambda: len(faults_served(sim)) >= 100, timeout=60, every=0.05)
     rss_100, at_100 = loop.rss_kib(), time.monotonic()
-    wait_until(lambda: len(faults_served(sim)) >= 1000, timeout=90, every=0.02)
+    wait_until(lambda: len(faults_served(sim)) >= 1000, timeout=90, every=0.1)
     rss_1000, at_1000 = loop.rss_kib(), time.monotonic()
     assert loop.alive
     assert not [line for line in loop.output() if line.startswith("sync ok")]  # consecutive
