@@ -213,3 +213,42 @@ def test_screenshots_desktop_and_phone(browser_context_factory, manager_user, or
     anonymous.goto("/")
     expect(anonymous.locator("#id_username")).to_be_visible()
     screenshot(anonymous, "login-phone")
+
+
+def test_the_filter_form_works_with_javascript_off(browser_context_factory, manager_user, orders):
+    page = browser_context_factory(user=manager_user, java_script_enabled=False).new_page()
+    page.goto("/")
+    page.locator("label.chip--delivered").click()
+    page.locator("#id_venue").select_option("2")
+    page.get_by_role("button", name="Apply").click()
+    expect(page).to_have_url(re.compile(r"status=DELIVERED"))
+    expect(page).to_have_url(re.compile(r"venue=2"))
+    expect(page.locator("tbody.order")).to_have_count(1)
+    expect(_row(page, 5002)).to_be_visible()
+    # Rows link to the full order page.
+    _row(page, 5002).get_by_role("link", name="#5002").click()
+    expect(page).to_have_url(re.compile(r"/orders/5002/$"))
+    expect(page.locator(".detail")).to_contain_text("Extra cheese")
+
+
+def test_polling_pauses_in_a_hidden_tab_and_catches_up_when_shown(manager_page, orders, fast_poll):
+    page = manager_page
+    polls: list[str] = []
+    page.on("request", lambda r: polls.append(r.url) if "/orders/rows/" in r.url else None)
+    page.goto("/")
+    page.wait_for_timeout(2500)
+    assert polls, "the list should poll every second while visible"
+    assert all("v=" in url for url in polls)
+    page.evaluate(
+        "Object.defineProperty(document, 'hidden', {value: true, configurable: true});"
+        "document.dispatchEvent(new Event('visibilitychange'))"
+    )
+    polls.clear()
+    page.wait_for_timeout(2500)
+    assert polls == []
+    page.evaluate(
+        "Object.defineProperty(document, 'hidden', {value: false, configurable: true});"
+        "document.dispatchEvent(new Event('visibilitychange'))"
+    )
+    page.wait_for_timeout(300)
+    assert len(polls) == 1
