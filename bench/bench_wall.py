@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import secrets
@@ -81,6 +82,7 @@ class Phase:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     errors: int = 0
+    retries: int = 0
     elapsed: float = 0.0
     server_cpu: float = 0.0  # seconds of gunicorn CPU during the phase
 
@@ -111,6 +113,7 @@ async def read_response(reader: asyncio.StreamReader) -> int:
 
 async def poller(port, request, expect, phase, deadline, interval):
     reader = writer = None
+    reused = False
     next_at = time.perf_counter()
     while time.perf_counter() < deadline:
         if interval:
@@ -118,33 +121,60 @@ async def poller(port, request, expect, phase, deadline, interval):
             if delay > 0:
                 await asyncio.sleep(delay)
             next_at += interval
-        try:
-            if writer is None:
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            start = time.perf_counter()
-            writer.write(request)
-            status = await asyncio.wait_for(read_response(reader), 10)
-            phase.latencies.append(time.perf_counter() - start)
-            phase.statuses[status] = phase.statuses.get(status, 0) + 1
-            if status != expect:
+        start = time.perf_counter()
+        for attempt in (1, 2):
+            try:
+                if writer is None:
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                    reused = False
+                writer.write(request)
+                status = await asyncio.wait_for(read_response(reader), 10)
+                phase.latencies.append(time.perf_counter() - start)
+                phase.statuses[status] = phase.statuses.get(status, 0) + 1
+                if status != expect:
+                    phase.errors += 1
+                reused = True
+                break
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+                if writer is not None:
+                    writer.close()
+                retry = attempt == 1 and reused
+                reader = writer = None
+                if retry:
+                    # The server closed an idle keep-alive connection (a worker recycled after
+                    # max_requests): like a browser, retry a GET once on a fresh connection.
+                    phase.retries += 1
+                    continue
                 phase.errors += 1
-        except (TimeoutError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-            phase.errors += 1
-            if writer is not None:
-                writer.close()
-            reader = writer = None
-            await asyncio.sleep(0.05)
-            continue
+                await asyncio.sleep(0.05)
+                break
     if writer is not None:
         writer.close()
 
 
-async def run_phase(name, port, path, cookie, expect, pollers, seconds, interval) -> Phase:
+async def cpu_sampler(master_pid: int, phase: Phase, stop: asyncio.Event) -> None:
+    """Sum CPU per process over the phase, keeping workers that exit (max_requests) counted."""
+    first: dict[int, float] = process_cpu(master_pid)  # workers started later count from 0
+    last: dict[int, float] = dict(first)
+    while True:
+        for pid, cpu in process_cpu(master_pid).items():
+            first.setdefault(pid, 0.0)
+            last[pid] = cpu
+        phase.server_cpu = sum(last[pid] - first[pid] for pid in last)
+        if stop.is_set():
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.5)
+
+
+async def run_phase(name, port, path, cookie, expect, pollers, seconds, interval, master_pid=0):
     request = (
         f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n"
         "HX-Request: true\r\nConnection: keep-alive\r\n\r\n"
     ).encode()
     phase = Phase(name)
+    stop = asyncio.Event()
+    sampler = asyncio.create_task(cpu_sampler(master_pid, phase, stop)) if master_pid else None
     start = time.perf_counter()
     deadline = start + seconds
     tasks = []
@@ -154,13 +184,16 @@ async def run_phase(name, port, path, cookie, expect, pollers, seconds, interval
         tasks.append(asyncio.create_task(poller(port, request, expect, phase, deadline, interval)))
     await asyncio.gather(*tasks)
     phase.elapsed = time.perf_counter() - start
+    stop.set()
+    if sampler:
+        await sampler
     return phase
 
 
-def server_cpu_seconds(master_pid: int) -> float:
-    """utime + stime of the gunicorn master and its workers, from /proc (Linux)."""
+def process_cpu(master_pid: int) -> dict[int, float]:
+    """CPU seconds (utime + stime) of the gunicorn master and each worker, from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0
+    result = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -171,8 +204,8 @@ def server_cpu_seconds(master_pid: int) -> float:
         fields = stat.rsplit(")", 1)[1].split()
         pid, ppid = int(entry), int(fields[1])
         if pid == master_pid or ppid == master_pid:
-            total += int(fields[11]) + int(fields[12])
-    return total / tick
+            result[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return result
 
 
 def http_get(port: int, path: str, cookie: str = "") -> tuple[int, dict, str]:
@@ -237,15 +270,24 @@ def run_server(args, env: dict, tmp: Path, key: str, label: str) -> tuple[list[P
             ("Changed (200, full fragment), flat out", changed, 200, 0),
         ]
         for name, path, expect, interval in plan:
-            cpu_before = server_cpu_seconds(server.pid)
             phase = asyncio.run(
-                run_phase(name, port, path, cookie, expect, args.pollers, args.seconds, interval)
+                run_phase(
+                    name,
+                    port,
+                    path,
+                    cookie,
+                    expect,
+                    args.pollers,
+                    args.seconds,
+                    interval,
+                    master_pid=server.pid,
+                )
             )
-            phase.server_cpu = server_cpu_seconds(server.pid) - cpu_before
             phases.append(phase)
             print(
                 f"[{label}] {name}: {phase.rps:,.0f} req/s, p50 {phase.pct(50):.1f} ms, "
-                f"p99 {phase.pct(99):.1f} ms, errors {phase.errors}, statuses {phase.statuses}, "
+                f"p99 {phase.pct(99):.1f} ms, errors {phase.errors}, retries {phase.retries}, "
+                f"statuses {phase.statuses}, "
                 f"server CPU {phase.cpu_ms_per_request:.2f} ms/request",
                 flush=True,
             )
@@ -261,13 +303,14 @@ def run_server(args, env: dict, tmp: Path, key: str, label: str) -> tuple[list[P
 def table(phases: list[Phase]) -> str:
     rows = "\n".join(
         f"| {p.name} | {len(p.latencies):,} | {p.rps:,.0f} | {p.pct(50):.1f} | {p.pct(99):.1f} "
-        f"| {p.errors} | {p.cpu_ms_per_request:.2f} | {2000 / p.cpu_ms_per_request:,.0f} |"
+        f"| {p.errors} | {p.retries} | {p.cpu_ms_per_request:.2f} "
+        f"| {2000 / p.cpu_ms_per_request:,.0f} |"
         for p in phases
     )
     return (
-        "| Phase | Requests | Requests/s | p50 ms | p99 ms | Errors | Server CPU ms/req | "
-        "Capacity on 2 free cores (req/s) |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---:|\n"
+        "| Phase | Requests | Requests/s | p50 ms | p99 ms | Errors | Keep-alive retries | "
+        "Server CPU ms/req | Capacity on 2 free cores (req/s) |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
         f"{rows}\n"
     )
 
@@ -341,7 +384,9 @@ def main() -> int:
         "asyncio load client in one process on the same 2 cores. Paced: each poller polls every "
         "150 ms (1,333 polls/s offered). Flat out: next poll as soon as the last answered "
         f"(latency is then mostly queueing behind {args.pollers} requests in flight). Changed: "
-        "a stale token every time (the fragment, cached per token and worker).\n\n"
+        "a stale token every time (the fragment, cached per token and worker). Keep-alive "
+        "retries: a GET retried once on a fresh connection after the server closed a reused "
+        "one (gunicorn recycles workers after max_requests), as browsers do.\n\n"
     )
     for title, phases in results:
         body += (

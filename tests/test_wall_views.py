@@ -436,3 +436,20 @@ def test_screens_with_the_same_token_share_one_render(
     with django_assert_max_num_queries(3):
         second = manager_client.get("/wall/poll/", {"token": "older"})
     assert second.content == first.content
+
+
+def test_open_ids_cover_orders_beyond_the_card_cap_so_they_still_chime(manager_client):
+    mark_synced()
+    orders = [make_order(status="PENDING", items=[{"name": "Tea", "count": 1}]) for _ in range(45)]
+    make_order(id=990_001, status="DELIVERED")
+    board = manager_client.get("/wall/").context["board"]
+    assert len(board.columns[0].cards) == 40
+    assert set(board.open_ids) == {o.id for o in orders}
+
+
+def test_open_ids_follow_the_screens_columns(manager_client):
+    mark_synced()
+    make_order(id=990_010, status="PENDING")
+    make_order(id=990_011, status="RECEIVED")
+    board = manager_client.get("/wall/", {"status": "RECEIVED"}).context["board"]
+    assert board.open_ids == (990_011,)

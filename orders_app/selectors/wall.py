@@ -199,6 +199,9 @@ class WallBoard:
     all_day: tuple[AllDayLine, ...]
     all_day_omitted: int
     open_count: int
+    # Every open order this screen's columns cover, shown or not: the browser chimes for ids
+    # it has not seen, so an order beyond the card cap still chimes.
+    open_ids: tuple[int, ...]
     health: SyncHealth
     now: datetime
     venue_name: str
@@ -338,6 +341,7 @@ def wall_board(*, options: WallOptions, now: datetime | None = None) -> WallBoar
         all_day=tuple(all_day),
         all_day_omitted=all_day_omitted,
         open_count=len(open_cards),
+        open_ids=tuple(c.id for c in open_cards if c.status in options.columns),
         health=health,
         now=now,
         venue_name=venue_name,

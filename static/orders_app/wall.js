@@ -127,13 +127,12 @@
     var t = now();
     var fresh = false;
     var present = {};
-    el.querySelectorAll(".card[data-id]").forEach(function (card) {
-      var id = card.dataset.id;
+    (el.dataset.openIds || "").split(",").forEach(function (id) {
+      if (!id) { return; }
       present[id] = true;
-      var status = card.dataset.status;
       if (!(id in seen)) {
         seen[id] = t;
-        if (!firstLoad && (status === "PENDING" || status === "RECEIVED")) { fresh = true; }
+        if (!firstLoad) { fresh = true; }
       }
     });
     if (firstLoad) {
