@@ -55,9 +55,6 @@ class WallKeyAdmin(admin.ModelAdmin):
         # Viewable, never editable: a key is created or revoked, nothing else.
         return False
 
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return request.user.is_active and request.user.is_staff
-
     def save_model(self, request: HttpRequest, obj: WallKey, form, change: bool) -> None:
         try:
             created = wall_key_create(name=form.cleaned_data["name"])

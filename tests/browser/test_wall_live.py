@@ -67,11 +67,11 @@ def test_a_status_change_moves_the_card(wall):
     expect(page.locator(".col-pending").locator(card(page, 7002))).to_be_visible()
     Order.objects.filter(id=7002).update(status="RECEIVED", updated_at=timezone.now())
     mark_synced()
-    expect(page.locator(".col-received").locator(card(page, 7002))).to_be_visible(timeout=3000)
+    expect(page.locator(".col-received").locator(card(page, 7002))).to_be_visible(timeout=6000)
     expect(page.locator(".col-pending").locator(card(page, 7002))).to_have_count(0)
     Order.objects.filter(id=7002).update(status="DELIVERED", updated_at=timezone.now())
     mark_synced()
-    expect(page.locator(".col-delivered").locator(card(page, 7002))).to_be_visible(timeout=3000)
+    expect(page.locator(".col-delivered").locator(card(page, 7002))).to_be_visible(timeout=6000)
 
 
 def test_timer_colour_and_text_change_with_age_and_the_watchdog_escalates(wall, settings):
@@ -123,7 +123,7 @@ def test_accepting_a_waiting_order_stops_the_escalation(wall, settings):
     expect(card(page, 7009)).to_have_class(re.compile(r"\bis-watchdog\b"))
     Order.objects.filter(id__in=[7009, 7010]).update(status="RECEIVED", updated_at=timezone.now())
     mark_synced()
-    expect(page.locator(".col-received").locator(card(page, 7009))).to_be_visible(timeout=3000)
+    expect(page.locator(".col-received").locator(card(page, 7009))).to_be_visible(timeout=6000)
     expect(page.locator("#watchdog-banner")).to_be_hidden()
     expect(card(page, 7009)).not_to_have_class(re.compile(r"\bis-watchdog\b"))
 
@@ -139,14 +139,14 @@ def test_stale_sync_state_shows_the_banner_greys_the_board_and_recovers(wall, se
     state = SyncState.get()
     state.last_success_at = timezone.now() - timedelta(seconds=180)
     state.save()
-    expect(page.locator(".sync-banner")).to_contain_text("Orders may be out of date", timeout=3000)
+    expect(page.locator(".sync-banner")).to_contain_text("Orders may be out of date", timeout=6000)
     grey = page.locator("#wall-live .board").evaluate("e => getComputedStyle(e).filter")
     assert "grayscale" in grey
     mark_failing()
-    expect(page.locator(".sync-banner")).to_contain_text("Clopos sync failing", timeout=3000)
+    expect(page.locator(".sync-banner")).to_contain_text("Clopos sync failing", timeout=6000)
     expect(page.locator("#sync-age")).to_contain_text("sync failing")
     mark_synced()
-    expect(page.locator(".sync-banner")).to_have_count(0, timeout=3000)
+    expect(page.locator(".sync-banner")).to_have_count(0, timeout=6000)
     grey = page.locator("#wall-live .board").evaluate("e => getComputedStyle(e).filter")
     assert grey == "none"
 
@@ -214,7 +214,7 @@ def test_kiosk_url_opens_the_wall_and_a_revoked_key_is_refused(wall, live_server
     board = page.request.get(live_server.url + "/", max_redirects=0)
     assert board.status != 200
     wall_key_revoke(name="kitchen")
-    expect(page.locator("#denied-overlay")).to_be_visible(timeout=3000)
+    expect(page.locator("#denied-overlay")).to_be_visible(timeout=6000)
     expect(page.locator("#denied-overlay")).to_contain_text("This screen's key was revoked")
     response = page.goto("/wall/")
     assert response.status == 403
@@ -236,7 +236,7 @@ def test_mute_is_remembered_and_the_test_button_plays(wall):
     expect(page.locator("#sound-mute")).to_contain_text("Sound muted")
     make_order(id=7007)
     mark_synced()
-    expect(card(page, 7007)).to_be_visible(timeout=3000)
+    expect(card(page, 7007)).to_be_visible(timeout=6000)
     assert page.locator("body").get_attribute("data-chimes") == "0"
 
 
@@ -262,7 +262,7 @@ def test_the_screen_dims_outside_opening_hours_but_never_while_an_order_waits(wa
     expect(page.locator("body")).to_have_class(re.compile(r"\bis-dimmed\b"))
     make_order(id=7011, status="PENDING")
     mark_synced()
-    expect(card(page, 7011)).to_be_visible(timeout=3000)
+    expect(card(page, 7011)).to_be_visible(timeout=6000)
     expect(page.locator("body")).not_to_have_class(re.compile(r"\bis-dimmed\b"))
     page2 = wall("?dim=off")
     Order.objects.filter(id=7011).update(status="DELIVERED")
