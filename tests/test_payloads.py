@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from orders_app.clopos.payloads import (
     PayloadError,
@@ -544,6 +547,18 @@ def test_payload_error_carries_the_remote_id_when_there_is_one():
     assert caught.value.remote_id == "77"
 
 
+@pytest.mark.parametrize("bad_id", [2**63, "9999999999999999999", 1e30, float("inf")])
+def test_ids_too_large_for_the_database_are_refused(bad_id):
+    with pytest.raises(PayloadError):
+        parse_order(raw_order(order_id=bad_id))
+
+
+def test_reference_ids_too_large_for_the_database_become_none():
+    order = parse_order(raw_order(venue_id=9.223372036854776e18))
+
+    assert order.venue_id is None
+
+
 def test_numeric_text_id_is_accepted():
     assert parse_order(raw_order(order_id="1234")).id == 1234  # type: ignore[arg-type]
 
@@ -581,6 +596,30 @@ def test_overlong_text_is_cut_to_fit_its_column():
     assert len(order.customer_phone) == 64
 
 
+def test_nan_infinity_nul_and_lone_surrogates_are_cleaned_so_any_database_can_store_them():
+    raw = raw_order()
+    raw["payload"]["delivery_fee"] = float("nan")
+    raw["payload"]["meta"]["service_charge_value"] = float("inf")
+    raw["payload"]["customer"]["name"] = "Ali\x00 Veli\ud800"
+    raw["payload"]["customer"]["address"] = "Baku 🍕"  # a real pair stays as it is
+
+    order = parse_order(raw)
+
+    assert order.delivery_fee is None and order.service_charge_value is None
+    assert order.customer_name == "Ali Veli\ufffd"
+    assert order.customer_address == "Baku 🍕"
+    assert order.raw["payload"]["delivery_fee"] == "NaN"
+    assert order.raw["payload"]["meta"]["service_charge_value"] == "Infinity"
+    assert any("stored cleaned" in w for w in order.warnings)
+    assert json.loads(order.raw_json) == order.raw
+
+
+def test_clean_payloads_are_kept_as_the_very_same_object():
+    raw = raw_order()
+
+    assert parse_order(raw).raw is raw
+
+
 # --- Reference data -----------------------------------------------------------------------------
 
 
@@ -598,3 +637,77 @@ def test_venues_and_sale_types_parse_with_their_names():
 def test_venue_without_an_id_is_refused():
     with pytest.raises(PayloadError):
         parse_venue({"name": "Nowhere"})
+
+
+# --- Anything at all ----------------------------------------------------------------------------
+
+json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
+json_values = st.recursive(
+    json_scalars,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
+    max_leaves=25,
+)
+order_keys = st.sampled_from(
+    [
+        "payload",
+        "status",
+        "venue_id",
+        "type",
+        "integration",
+        "integration_uuid",
+        "customer_ref_id",
+        "updated_at",
+    ]
+)
+payload_keys = st.sampled_from(
+    ["products", "customer", "meta", "service", "delivery_fee", "discount", "service_charge"]
+)
+product_keys = st.sampled_from(
+    ["product_id", "count", "price", "meta", "product_modificators", "modifiers", "name", "note"]
+)
+
+
+@st.composite
+def messy_orders(draw):
+    """Orders with a usable id and created_at and anything at all in every other place."""
+    order = {"id": draw(st.integers(1, 10**12)), "created_at": "2026-02-02T13:45:53Z"}
+    order.update(draw(st.dictionaries(order_keys, json_values, max_size=6)))
+    if draw(st.booleans()):
+        payload = draw(st.dictionaries(payload_keys, json_values, max_size=6))
+        payload["products"] = draw(
+            st.lists(st.dictionaries(product_keys, json_values, max_size=6), max_size=3)
+        )
+        order["payload"] = payload
+    return order
+
+
+@settings(max_examples=150, deadline=None)
+@given(json_values)
+def test_any_json_either_parses_or_raises_payload_error(value):
+    try:
+        parse_order(value)
+    except PayloadError as exc:
+        assert exc.reason
+
+
+@settings(max_examples=150, deadline=None)
+@given(messy_orders())
+def test_an_order_with_an_id_and_created_at_always_parses_into_columns_that_fit(raw):
+    order = parse_order(raw)
+
+    assert order.id == raw["id"]
+    assert order.created_at.tzinfo is not None
+    for text, limit in (
+        (order.status, 32),
+        (order.type, 64),
+        (order.customer_name, 255),
+        (order.customer_phone, 64),
+    ):
+        assert isinstance(text, str) and len(text) <= limit
+    amounts = [order.discount_value, order.delivery_fee, order.service_charge_value]
+    amounts += [i.price for i in order.items] + [i.count for i in order.items]
+    assert all(a is None or (a.is_finite() and abs(a) < 10**10) for a in amounts)
+    assert order.items_total is None or abs(order.items_total) < 10**12
+    assert all(len(m.name) <= 255 for i in order.items for m in i.modifiers)

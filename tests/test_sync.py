@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import pytest
 import responses
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
+from hypothesis import given, settings
 
 from orders_app.clopos.client import CloposClient
 from orders_app.clopos.payloads import content_hash, parse_order
@@ -28,7 +29,7 @@ from orders_app.services.sync import (
     store_orders,
     sync_pass,
 )
-from tests.test_payloads import raw_order
+from tests.test_payloads import messy_orders, raw_order, raw_product, with_products
 
 pytestmark = pytest.mark.django_db
 
@@ -759,3 +760,43 @@ def test_stored_rows_read_back_exactly_as_parsed():
         "RECEIVED",
         parsed.updated_at,
     )
+
+
+def test_null_items_and_modifiers_are_stored_as_json_null():
+    raw = with_products(None, raw_product(product_modificators=[None]), order_id=13)
+
+    store_orders(parse_rows([raw])[0])
+
+    first, second = OrderItem.objects.filter(order_id=13).order_by("position")
+    assert first.raw is None and first.name == "null"
+    assert second.modifiers.get().raw is None
+
+
+def test_payloads_with_nan_nul_and_broken_characters_are_stored_not_fatal():
+    raw = raw_order(12)
+    raw["payload"]["delivery_fee"] = float("-inf")
+    raw["payload"]["customer"]["name"] = "\x00Nigar\udc00"
+    bad = {"id": "x\x00y\ud800", "created_at": float("nan")}
+    parsed, skipped = parse_rows([raw, bad])
+
+    result = store_orders(parsed, skipped)
+
+    assert (result.created, result.skipped) == (1, 1)
+    order = Order.objects.get(id=12)
+    assert order.customer_name == "Nigar\ufffd"
+    assert order.raw["payload"]["delivery_fee"] == "-Infinity"
+    skipped_row = SkippedOrder.objects.get()
+    assert skipped_row.remote_id == "xy\ufffd"
+    assert skipped_row.raw["created_at"] == "NaN"
+
+
+@settings(max_examples=60, deadline=None)
+@given(messy_orders())
+def test_any_order_that_parses_can_be_stored_and_stored_again(raw):
+    with transaction.atomic():
+        parsed, _ = parse_rows([raw])
+        assert store_orders(parsed).created == 1
+        changed = {**raw, "updated_at": "2030-01-01T00:00:00Z", "status": "DELIVERED"}
+        assert store_orders(parse_rows([changed])[0]).updated == 1
+        assert Order.objects.get(id=raw["id"]).status == "DELIVERED"
+        transaction.set_rollback(True)

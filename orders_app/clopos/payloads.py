@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -228,21 +229,28 @@ def to_optional_text(value: Any, limit: int) -> str | None:
     return None if value is None else to_text(value, limit)
 
 
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1  # BigIntegerField
+
+
 def to_int(value: Any) -> int | None:
-    """An integer id from int, integral float or digit text; anything else is None."""
+    """An integer id from int, integral float or digit text, within a 64-bit column; anything
+    else is None."""
+    number: int | None = None
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else None
-    if isinstance(value, str):
+        number = value
+    elif isinstance(value, float):
+        number = int(value) if value.is_integer() else None
+    elif isinstance(value, str):
         text = value.strip()
         if re.fullmatch(r"[+-]?\d{1,19}", text):
-            return int(text)
-        if re.fullmatch(r"[+-]?\d{1,19}\.0*", text):
-            return int(text.split(".")[0])
-    return None
+            number = int(text)
+        elif re.fullmatch(r"[+-]?\d{1,19}\.0*", text):
+            number = int(text.split(".")[0])
+    if number is None or not _INT_MIN <= number <= _INT_MAX:
+        return None
+    return number
 
 
 def _label(what: str | tuple[str, ...]) -> str:
@@ -347,8 +355,44 @@ def _parse_unusual_timestamp(value: str) -> datetime | None:
 
 
 def canonical_json(raw: Any) -> str:
-    """``raw`` as compact JSON with sorted keys: the same text for the same content."""
-    return json.dumps(raw, sort_keys=True, separators=(",", ":"))
+    """``raw`` as compact JSON with sorted keys: the same text for the same content.
+    Raises ValueError for NaN or Infinity, which JSON (and the database) cannot hold."""
+    return json.dumps(raw, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+_LONE_SURROGATE = re.compile(
+    r"\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f][0-9a-f]{2})|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}"
+)
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def json_safe(value: Any) -> Any:
+    """A copy of ``value`` every database can store as JSON: NaN and Infinity become text,
+    NUL characters are dropped and lone UTF-16 surrogates become U+FFFD (PostgreSQL refuses
+    all three; Python's json module accepts them from a server)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value).replace("inf", "Infinity").replace("nan", "NaN")
+    if isinstance(value, str):
+        cleaned = value.replace("\x00", "")
+        return _SURROGATES.sub("\ufffd", cleaned)
+    if isinstance(value, dict):
+        return {json_safe(k) if isinstance(k, str) else k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def storable(raw: Any) -> tuple[Any, str, bool]:
+    """``(raw, canonical JSON, cleaned)``: ``raw`` made safe to store when it has to be."""
+    try:
+        text = canonical_json(raw)
+    except ValueError:
+        safe = json_safe(raw)
+        return safe, canonical_json(safe), True
+    if "\\u0000" in text or ("\\ud" in text and _LONE_SURROGATE.search(text)):
+        safe = json_safe(raw)
+        return safe, canonical_json(safe), True
+    return raw, text, False
 
 
 def content_hash(raw: Any, *, canonical: str | None = None) -> str:
@@ -484,6 +528,7 @@ def parse_order(raw: Any) -> ParsedOrder:
     """
     if not isinstance(raw, dict):
         raise PayloadError(f"order is not a JSON object ({type(raw).__name__})")
+    raw, raw_json, cleaned = storable(raw)
     remote_id = to_text(raw.get("id"), 64)
     order_id = to_int(raw.get("id"))
     if order_id is None:
@@ -500,6 +545,8 @@ def parse_order(raw: Any) -> ParsedOrder:
         raise PayloadError(reason, remote_id=remote_id)
 
     notes = _Notes()
+    if cleaned:
+        notes.add("payload had NaN/Infinity, NUL or broken characters; stored cleaned")
     updated_at = parse_timestamp(raw.get("updated_at"))
     if updated_at is None:
         notes.add("updated_at missing or unreadable; using created_at")
@@ -555,7 +602,6 @@ def parse_order(raw: Any) -> ParsedOrder:
     if not status:
         notes.add("order has no status")
 
-    raw_json = canonical_json(raw)
     search_text = search_text_for(
         order_id=order_id,
         customer_name=customer_name,
@@ -629,7 +675,7 @@ def parse_venue(raw: Any) -> ParsedVenue:
     venue_id = to_int(raw.get("id"))
     if venue_id is None:
         raise PayloadError("venue has no integer id", remote_id=to_text(raw.get("id"), 64))
-    return ParsedVenue(id=venue_id, name=to_text(raw.get("name"), 255), raw=raw)
+    return ParsedVenue(id=venue_id, name=to_text(raw.get("name"), 255), raw=storable(raw)[0])
 
 
 def parse_sale_type(raw: Any) -> ParsedSaleType:
@@ -643,5 +689,5 @@ def parse_sale_type(raw: Any) -> ParsedSaleType:
         name=to_text(raw.get("name"), 255),
         system_type=to_text(raw.get("system_type"), 32),
         channel=to_text(raw.get("channel"), 64),
-        raw=raw,
+        raw=storable(raw)[0],
     )

@@ -48,6 +48,7 @@ from orders_app.clopos.payloads import (
     ParsedOrder,
     PayloadError,
     compact,
+    json_safe,
     parse_order,
     parse_sale_type,
     parse_timestamp,
@@ -330,6 +331,14 @@ def _adapt_json(value: Any, encoder: Any) -> Any:
     return connection.ops.adapt_json_value(value, encoder)
 
 
+# JSON null (Python None would be SQL NULL, which the NOT NULL raw columns refuse).
+JSON_NULL = EncodedJSON(None, "null")
+
+
+def _json(value: Any) -> Any:
+    return JSON_NULL if value is None else value
+
+
 ORDER_FIELDS = ["id", *ParsedOrder.COLUMNS, "parse_warnings", "synced_at"]
 ORDER_ROWS = Rows(Order, [*ORDER_FIELDS, "first_seen_at"])
 ORDER_UPDATE_ROWS = Rows(Order, ORDER_FIELDS)
@@ -478,7 +487,7 @@ def _insert_items(orders: Sequence[ParsedOrder]) -> None:
             i.line_total,
             i.status,
             i.note,
-            i.raw,
+            _json(i.raw),
         )
         for order in orders
         for i in order.items
@@ -505,13 +514,18 @@ def _insert_items(orders: Sequence[ParsedOrder]) -> None:
                 m.count,
                 m.price,
                 m.shape,
-                m.raw,
+                _json(m.raw),
             )
             for order in with_modifiers
             for i in order.items
             for m in i.modifiers
         ]
     )
+
+
+def _skip_raw(raw: Any) -> dict:
+    """An unusable payload as storable JSON (an object, cleaned of what databases refuse)."""
+    return json_safe(raw if isinstance(raw, dict) else {"value": raw})
 
 
 def _skipped_writes(skipped: Sequence[Skip], *, now: datetime) -> list[Callable[[], None]]:
@@ -526,7 +540,7 @@ def _skipped_writes(skipped: Sequence[Skip], *, now: datetime) -> list[Callable[
         SkippedOrder(
             remote_id=s.remote_id[:64],
             reason=s.reason,
-            raw=s.raw if isinstance(s.raw, dict) else {"value": s.raw},
+            raw=_skip_raw(s.raw),
             first_seen_at=now,
             last_seen_at=now,
         )
@@ -537,7 +551,7 @@ def _skipped_writes(skipped: Sequence[Skip], *, now: datetime) -> list[Callable[
         writes.append(lambda: SkippedOrder.objects.bulk_create(fresh, ignore_conflicts=True))
     for remote_id, row in current.items():
         s = by_id[remote_id]
-        raw = s.raw if isinstance(s.raw, dict) else {"value": s.raw}
+        raw = _skip_raw(s.raw)
         if row.raw != raw or row.reason != s.reason or now - row.last_seen_at >= SKIPPED_REFRESH:
             writes.append(
                 lambda remote_id=remote_id, raw=raw, reason=s.reason: SkippedOrder.objects.filter(
