@@ -366,6 +366,7 @@ def main() -> int:
                 f"{adm_y}&status__exact=DELIVERED&type__exact=CALL_CENTER_ORDER",
             ),
             ("venue=3", "venue=3", "venue_id__exact=3"),
+            ("channel=WOLT_ORDER, all dates", "channel=WOLT_ORDER", "type__exact=WOLT_ORDER"),
             ("sort=updated", "sort=updated", "o=-4"),
             ("Deep page (page 1,000 of 2,000)", "page=1000", "p=1000"),
             ("q=name (məmmədova), all dates", "q=m%C9%99mm%C9%99dova", "q=m%C9%99mm%C9%99dova"),

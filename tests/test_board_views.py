@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -20,6 +21,16 @@ from orders_app.selectors.sync import sync_health
 from tests.fixtures.orders import make_order, mark_failing, mark_synced
 
 BAKU = ZoneInfo("Asia/Baku")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Channel choices are cached per data version; each test starts without them."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
 HX = {"HX-Request": "true"}
 
 

@@ -181,7 +181,7 @@ def board_query(filters: Any, **overrides: Any) -> str:
 _ROW = (
     '<tbody class="order" data-order-id="{id}" data-updated="{updated_iso}">'
     '<tr class="order-row" tabindex="0" aria-expanded="false" aria-controls="panel-{id}" '
-    'data-panel-url="{panel_url}" aria-label="{aria}">'
+    'data-panel-url="{panel_url}">'
     '<td class="c-toggle"><span class="chev" aria-hidden="true"></span></td>'
     '<td class="c-id"><a href="{detail_url}">#{id}</a></td>'
     '<td class="c-created"><time datetime="{created_iso}" title="{created_title}">{created_text}'
@@ -221,7 +221,6 @@ def order_rows(orders: list) -> SafeString:
     local = timezone.get_current_timezone()
     detail_prefix = reverse("order-detail", args=[0])[: -len("0/")]
     badges: dict[str, str] = {}
-    labels = settings.STATUS_LABELS
     parts = []
     for order in orders:
         status = order.status
@@ -236,10 +235,6 @@ def order_rows(orders: list) -> SafeString:
                 updated_iso=order.updated_at.isoformat(),
                 panel_url=f"{detail_prefix}{int(order.id)}/panel/",
                 detail_url=f"{detail_prefix}{int(order.id)}/",
-                aria=escape(
-                    f"Order {order.id}, {labels.get(status, status or 'Unknown')}, "
-                    f"{order.customer_name or 'no customer name'}"
-                ),
                 created_iso=created_iso,
                 created_title=created_local.strftime("%Y-%m-%d %H:%M:%S %Z"),
                 created_text=created_local.strftime("%d %b, %H:%M"),

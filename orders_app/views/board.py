@@ -26,6 +26,7 @@ from django_htmx.middleware import HtmxDetails
 from orders_app.forms.board import BoardFilterForm
 from orders_app.selectors.orders import (
     BoardFilters,
+    ChannelChoices,
     board_page,
     channel_choices,
     export_rows,
@@ -72,12 +73,17 @@ def _is_fragment(request: HtmxHttpRequest) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
+def _channels_for(filters: BoardFilters, health: SyncHealth) -> ChannelChoices | None:
+    """Known types and integrations (cached per data version), only when a channel is picked."""
+    return channel_choices(data_version=health.data_version) if filters.channel else None
+
+
 def _results_context(
     *, form: BoardFilterForm, health: SyncHealth, fragment: bool
 ) -> tuple[dict[str, Any], int]:
     if form.is_valid():
         filters = BoardFilters.from_cleaned(form.cleaned_data)
-        page = board_page(filters=filters)
+        page = board_page(filters=filters, channels=_channels_for(filters, health))
         status = 200
     else:
         filters, page, status = BoardFilters(), None, 400
@@ -182,9 +188,11 @@ def board_export(request: HtmxHttpRequest) -> HttpResponse:
             f"Invalid filter: {problems}", status=400, content_type="text/plain; charset=utf-8"
         )
     filters = BoardFilters.from_cleaned(form.cleaned_data)
+    channels = _channels_for(filters, sync_health())
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(
-        _csv_lines(export_rows(filters=filters)), content_type="text/csv; charset=utf-8"
+        _csv_lines(export_rows(filters=filters, channels=channels)),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="pass-orders-{stamp}.csv"'
     response["Cache-Control"] = "no-store"
