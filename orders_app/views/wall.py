@@ -8,6 +8,7 @@ its id goes into the session, and the browser is redirected to the same URL with
 from __future__ import annotations
 
 import hashlib
+import time
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -53,13 +54,35 @@ def _denied(request: HttpRequest, state: str) -> HttpResponse:
     return response
 
 
+# Session cookie (hashed) -> (until, key id) for kiosk sessions this process has read: a polling
+# kiosk skips loading its session row (the costliest query of a poll) for KIOSK_MEMO_SECONDS;
+# its key is still re-checked against the database on every request, so revocation is
+# immediate. Login cycles the session cookie, so a memo never stands for a user's session.
+KIOSK_MEMO_SECONDS = 30
+KIOSK_MEMO_MAX = 10_000
+_kiosk_memo: dict[str, tuple[float, int]] = {}
+
+
 def _access(request: HttpRequest) -> KeyCheck:
     """Logged-in users pass; otherwise the session's kiosk grant, re-checked every request."""
+    cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
+    memo_key = hashlib.sha256(cookie.encode()).hexdigest() if cookie else ""
+    memo = _kiosk_memo.get(memo_key) if memo_key else None
+    if memo is not None and memo[0] > time.monotonic():
+        return wall_key_check_id(key_id=memo[1])
     if request.user.is_authenticated:
         return KeyCheck("ok")
     if SESSION_KEY not in request.session:
         return KeyCheck("signed-out")
-    return wall_key_check_id(key_id=request.session[SESSION_KEY])
+    check = wall_key_check_id(key_id=request.session[SESSION_KEY])
+    if check.ok and memo_key:
+        if len(_kiosk_memo) >= KIOSK_MEMO_MAX:
+            _kiosk_memo.clear()
+        _kiosk_memo[memo_key] = (
+            time.monotonic() + KIOSK_MEMO_SECONDS,
+            request.session[SESSION_KEY],
+        )
+    return check
 
 
 def _without_key(request: HttpRequest) -> str:
