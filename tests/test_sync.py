@@ -661,7 +661,8 @@ def add_failing_trigger() -> None:
         if connection.vendor == "postgresql":
             cursor.execute(
                 "CREATE FUNCTION pass_boom() RETURNS trigger AS $$ BEGIN "
-                "IF NEW.name = 'BOOM' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; "
+                "IF NEW.name = 'BOOM' THEN RAISE EXCEPTION 'boom' USING ERRCODE = '23514'; "
+                "END IF; RETURN NEW; "
                 "END $$ LANGUAGE plpgsql"
             )
             cursor.execute(
@@ -676,7 +677,7 @@ def add_failing_trigger() -> None:
 
 
 @pytest.mark.skipif(connection.vendor not in {"sqlite", "postgresql"}, reason="needs a trigger")
-def test_a_page_that_fails_while_writing_leaves_nothing_of_itself(simulator, make_client):
+def test_an_order_the_database_refuses_is_parked_whole_and_the_pass_goes_on(simulator, make_client):
     sim = simulator.simulator
     victim = sim.order_ids()[15]  # on page 2
     sim.update_order(
@@ -692,14 +693,19 @@ def test_a_page_that_fails_while_writing_leaves_nothing_of_itself(simulator, mak
     )
     add_failing_trigger()
 
-    with pytest.raises(SyncFailed):
-        sync_pass(client=make_client(simulator))
+    result = sync_pass(client=make_client(simulator))
 
-    page_two = sim.order_ids()[10:20]
-    assert Order.objects.count() == 10
-    assert not Order.objects.filter(id__in=page_two).exists()
-    assert not OrderItem.objects.filter(order_id__in=page_two).exists()
-    assert SyncState.get().consecutive_failures == 1
+    assert result.ok
+    assert result.skipped == 1
+    assert result.created == len(sim.order_ids()) - 1
+    # The refused order left nothing half-written behind: no order row, no items.
+    assert not Order.objects.filter(id=victim).exists()
+    assert not OrderItem.objects.filter(order_id=victim).exists()
+    parked = SkippedOrder.objects.get(remote_id=str(victim))
+    assert parked.reason.startswith("the database refused this order (IntegrityError")
+    assert parked.raw["id"] == victim
+    for order in Order.objects.all():
+        assert order.items.count() == len(order.raw["payload"].get("products") or [])
 
 
 # --- Stopping between pages ---------------------------------------------------------------------

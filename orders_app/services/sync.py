@@ -37,7 +37,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce
@@ -458,18 +458,51 @@ def store_orders(
             EVENT_ROWS.insert(events)
         if recovered:
             SkippedOrder.objects.filter(remote_id__in=recovered).delete()
-            known_skipped.difference_update(recovered)
         for write in skipped_rows:
             write()
-        known_skipped.update(s.remote_id for s in skipped)
         if new or changed:
             SyncState.objects.get_or_create(id=SyncState.SINGLETON_ID)
             SyncState.objects.filter(id=SyncState.SINGLETON_ID).update(
                 data_version=F("data_version") + 1
             )
             result.changed = True
+    # Only once the transaction committed: the set mirrors what the database holds.
+    known_skipped.difference_update(recovered)
+    known_skipped.update(s.remote_id for s in skipped)
     result.created = len(new)
     result.updated = len(changed)
+    return result
+
+
+def store_page(
+    parsed: Sequence[ParsedOrder],
+    skipped: Sequence[Skip] = (),
+    *,
+    now: datetime | None = None,
+    known_skipped: set[str] | None = None,
+) -> StoreResult:
+    """store_orders, and if the database refuses the page's content (an integrity or data
+    error: nothing was written, the page's transaction rolled back), the page again order by
+    order: an order the database refuses is parked in SkippedOrder with the reason and the
+    rest are stored, so one poison order cannot stop every pass. Other database errors (the
+    database away or locked) fail the pass as they are."""
+    try:
+        return store_orders(parsed, skipped, now=now, known_skipped=known_skipped)
+    except (IntegrityError, DataError) as exc:
+        logger.warning("sync_page_refused error=%s: storing order by order", type(exc).__name__)
+    now = now or timezone.now()
+    result = StoreResult()
+    refused: list[Skip] = []
+    for order in parsed:
+        try:
+            result.add(store_orders([order], now=now, known_skipped=known_skipped))
+        except (IntegrityError, DataError) as exc:
+            reason = (
+                f"the database refused this order ({type(exc).__name__}: "
+                f"{compact(str(exc).strip(), 200)})"
+            )
+            refused.append(Skip(remote_id=str(order.id), reason=reason, raw=order.raw))
+    result.add(store_orders([], [*skipped, *refused], now=now, known_skipped=known_skipped))
     return result
 
 
@@ -775,9 +808,7 @@ class _PassRun:
 
                 parsed, skipped = parse_rows(rows)
                 t2 = self.clock()
-                stored = store_orders(
-                    parsed, skipped, now=self.now, known_skipped=self.known_skipped
-                )
+                stored = store_page(parsed, skipped, now=self.now, known_skipped=self.known_skipped)
                 t3 = self.clock()
                 self.result.fetch_seconds += t1 - t0
                 self.result.parse_seconds += t2 - t1
