@@ -272,11 +272,20 @@ def test_clopos_down_loop_lives_healthz_503_banners_then_current_again(
     assert "Clopos sync failing" not in web.page("/wall/")
     assert loop.alive
 
+    snapshot = audit(env)
+
+    # And with the sync process itself gone (no failure recorded), the pages say "stale".
     assert loop.stop() == 0
     assert loop.output()[-1] == "sync stopped"
+    wait_until(lambda: web.health()[0] == 503, timeout=15, every=0.2)
+    assert web.health()[1]["status"] == "stale"
+    board = web.page("/")
+    assert "Data may be out of date." in board
+    assert "Check that the sync process is running." in board
+    assert "Orders may be out of date" in web.page("/wall/")
     report_and_assert(
         "outage",
-        score(audit(env), sim),
+        score(snapshot, sim),
         failed_passes=len(failures),
         recovered_s=f"{recovered_in:.1f}",
     )
