@@ -218,6 +218,11 @@ class Command(BaseCommand):
             if failed.internal:
                 logger.error("sync_internal_error", exc_info=failed.__cause__)
             raise CommandError(f"sync failed: {failed}", returncode=EXIT_FAILED) from None
+        except Exception as exc:  # before the pass could start (e.g. the database is away)
+            message = failure_message(exc)
+            logger.error("sync_internal_error", exc_info=exc)
+            self.record_outside_failure(message)
+            raise CommandError(f"sync failed: {message}", returncode=EXIT_FAILED) from None
         self.report(result)
 
     def loop(self, *, interval: float, full: bool, since: date | None) -> None:
