@@ -391,6 +391,39 @@ def test_incremental_loses_nothing_when_pages_shift_and_repeats_are_harmless(
     assert_cache_matches(sim)
 
 
+def test_watermark_follows_clopos_clock_so_a_slow_server_clock_loses_nothing(
+    simulator_factory, make_client
+):
+    # Clopos's clock is 30 minutes behind ours (more than the 5-minute overlap).
+    server = simulator_factory(orders=30, now=timezone.now() - timedelta(minutes=30))
+    sim = server.simulator
+    ids = sim.order_ids()
+    target = next(i for i in ids[:10] if sim.order(i)["status"] != "IGNORE")
+    orders_fetched = []
+
+    def on_request(method, path, status, elapsed):
+        if path != "/orders" or orders_fetched:
+            return
+        orders_fetched.append(path)  # after the first page of the backfill:
+        sim.clock.advance(60)
+        sim.set_status(target, "IGNORE")  # a page-1 order changes after it was read
+        sim.clock.advance(60)
+        for order_id in ids[10:25]:  # more changes, a little later
+            sim.set_status(order_id, "IGNORE")
+        sim.clock.advance(20 * 60)
+        for _ in range(15):  # and new orders well after that
+            sim.add_order()
+
+    client = make_client(server, on_request=on_request)
+    sync_pass(client=client)
+    assert Order.objects.get(id=target).status != "IGNORE"  # read before it changed
+
+    sync_pass(client=client)
+
+    assert Order.objects.get(id=target).status == "IGNORE"
+    assert_cache_matches(sim)
+
+
 def test_an_order_seen_twice_in_one_batch_is_stored_once():
     parsed, _ = parse_rows([raw_order(5), raw_order(5, status="DELIVERED"), raw_order(6)])
 
