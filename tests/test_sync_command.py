@@ -16,7 +16,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from orders_app.management.commands.sync_orders import EXIT_BUSY, ProgressBar
+from orders_app.management.commands.sync_orders import EXIT_BUSY, ProgressBar, backoff_delay
 from orders_app.models import Order, SyncState
 from orders_app.services.locks import lease_acquire
 from orders_app.services.sync import Progress
@@ -111,6 +111,13 @@ def test_since_must_be_a_date():
 def test_full_and_since_together_are_refused():
     with pytest.raises(CommandError, match="use --full or --since, not both"):
         run_command("--full", "--since", "2026-02-01")
+
+
+def test_backoff_doubles_per_failure_and_is_capped():
+    delays = [backoff_delay(n, 10) for n in range(1, 8)]
+
+    assert delays == [20, 40, 80, 160, 300, 300, 300]
+    assert backoff_delay(3, 500) == 500  # never shorter than the interval itself
 
 
 def test_progress_bar_shows_pages_orders_rate_and_eta():

@@ -49,6 +49,12 @@ EXIT_BUSY = 75  # EX_TEMPFAIL: another runner has the lease; try again later
 BACKOFF_CAP = 300.0  # seconds between passes while Clopos keeps failing
 
 
+def backoff_delay(failures: int, interval: float, *, cap: float = BACKOFF_CAP) -> float:
+    """Seconds before the next pass after ``failures`` failed passes in a row: the interval
+    doubled per failure, never more than ``cap``."""
+    return min(interval * (2 ** min(failures, 16)), max(cap, interval))
+
+
 def parse_since(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -244,7 +250,7 @@ class Command(BaseCommand):
                     self.record_outside_failure(message)
                 if not isinstance(exc, SyncFailed) or exc.internal:
                     logger.error("sync_internal_error", exc_info=cause)
-                delay = min(interval * (2 ** min(failures, 10)), BACKOFF_CAP)
+                delay = backoff_delay(failures, interval)
                 self.stdout.write(
                     f"sync failed consecutive_failures={failures} retry_in={delay:.0f}s "
                     f"error={quote(message)}"
