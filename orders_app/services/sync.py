@@ -15,13 +15,20 @@ A pass is one of three kinds, chosen from ``SyncState``:
 Every ``date[]`` window sent to Clopos is padded by a day on each side (the API does not say
 which time zone it reads dates in) and everything that comes back is kept.
 
-Each page is written in one transaction with bulk writes: new orders are inserted, orders whose
-``content_hash`` changed are updated and their items and modifiers replaced, the rest cost
-nothing. ``SyncState.data_version`` moves only when a page changed something. The watermark
-moves only at the end of a complete pass and never past what the pass has read: a change made
-after the first page was fetched carries an ``updated_at`` at or after that moment, which the
-next pass reads back to. A pass killed midway leaves whole pages behind, and the next pass
-converges to the same cache.
+Each page is written in one transaction with bulk writes (``Rows``: multi-row INSERT/UPDATE
+through Django's connection with the backend's own value adapters): new orders are inserted,
+orders whose ``content_hash`` changed are updated and their items and modifiers replaced, the
+rest cost one read of their hashes. ``SyncState.data_version`` moves only when a page changed
+something. An idle pass writes nothing but one UPDATE of the sync-state row (so /healthz knows
+the pass happened). An order Clopos sends that cannot be parsed, or that the database refuses,
+is parked in ``SkippedOrder`` with its reason; it never stops the pass.
+
+The watermark moves only at the end of a complete pass and never past what the pass has read:
+a change made after the first page was served carries an ``updated_at`` at or after Clopos's
+clock at that moment (the envelope's ``unix``; ours if Clopos does not send it), and the next
+pass reads back to the watermark minus the overlap. A pass killed midway leaves whole pages
+behind, and the next pass converges to the same cache. Backfills fetch the next page while the
+current one is written (their order never shifts, so nothing is lost by reading ahead).
 """
 
 from __future__ import annotations
