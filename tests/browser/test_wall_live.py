@@ -323,3 +323,16 @@ def test_blocked_audio_shows_sound_is_off_until_tapped(
         expect(page.locator("body")).to_have_attribute("data-sound", "on")
     finally:
         strict.close()
+
+
+def test_synced_ago_follows_each_sync_pass_even_when_nothing_changed(wall, settings):
+    settings.SYNC_STALE_AFTER = 120
+    mark_synced(ago=40)
+    page = wall()
+    expect(page.locator("#sync-age")).to_have_text(re.compile(r"Clopos synced 4\d s ago"))
+    token = page.locator("#wall-live").get_attribute("data-token")
+    mark_synced(version_bump=False)  # a pass that found nothing new: same token, 204s
+    expect(page.locator("#sync-age")).to_have_text(
+        re.compile(r"Clopos synced [0-5] s ago"), timeout=6000
+    )
+    assert page.locator("#wall-live").get_attribute("data-token") == token
