@@ -378,6 +378,21 @@
       .catch(function () { setTimeout(reloadWhenReachable, reloadRetryMs); });
   }
 
+  /* ---------- Keep the screen awake; double-click toggles full screen ---------- */
+  function keepAwake() {
+    if (navigator.wakeLock && document.visibilityState === "visible") {
+      navigator.wakeLock.request("screen").catch(function () { /* not allowed here: fine */ });
+    }
+  }
+  document.addEventListener("visibilitychange", keepAwake);
+  document.addEventListener("dblclick", function () {
+    if (document.fullscreenElement) { document.exitFullscreen().catch(function () { /* */ }); }
+    else if (document.documentElement.requestFullscreen) {
+      document.documentElement.requestFullscreen().catch(function () { /* */ });
+    }
+  });
+
+  keepAwake();
   detectAutoplay();
   onLive();
   setInterval(tick, 1000);
