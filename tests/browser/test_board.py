@@ -205,6 +205,12 @@ def test_screenshots_desktop_and_phone(browser_context_factory, manager_user, or
         screenshot(page, f"board-{name}-open", full_page=True)
         page.goto("/orders/5001/")
         screenshot(page, f"order-{name}", full_page=True)
+        if name == "desktop":
+            page.emulate_media(media="print")
+            expect(page.locator(".app-header")).to_be_hidden()
+            expect(page.get_by_role("button", name="Print")).to_be_hidden()
+            screenshot(page, "order-print", full_page=True)
+            page.emulate_media(media="screen")
         assert errors == [], errors
         page.goto("/?from=2026-13-40")
         expect(page.locator(".form-errors")).to_contain_text("From: Use a date like")
@@ -252,3 +258,16 @@ def test_polling_pauses_in_a_hidden_tab_and_catches_up_when_shown(manager_page, 
     )
     page.wait_for_timeout(300)
     assert len(polls) == 1
+
+
+def test_an_invalid_filter_shows_its_error_in_place_of_the_list(manager_page, orders, fast_poll):
+    page = manager_page
+    page.goto("/")
+    page.locator("#id_to").fill("2026-03-01")
+    page.locator("#id_from").fill("2026-03-05")
+    errors = page.locator("#board-results .form-errors")
+    expect(errors).to_contain_text("The end date is before the start date")
+    expect(page).to_have_url(re.compile(r"from=2026-03-05"))
+    page.wait_for_timeout(2200)  # polling is off while the filter is invalid
+    expect(errors).to_be_visible()
+    expect(page.locator("tbody.order")).to_have_count(0)
