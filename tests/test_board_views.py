@@ -686,3 +686,11 @@ def test_search_results_are_counted_sorted_and_paged_like_the_list(client, manag
     body = board(client, "q=rahid&status=DELIVERED").content.decode()
     assert listed_ids(board(client, "q=rahid&status=DELIVERED")) == by_created[1::2]
     assert re.search(r'id="count-PENDING">4<', body) and re.search(r'id="count-DELIVERED">3<', body)
+
+
+@pytest.mark.django_db
+def test_an_invalid_filter_keeps_the_valid_ones_in_the_form(client, manager, reference_data):
+    body = board(client, "from=nope&venue=2&q=plov").content.decode()
+    assert '<option value="2" selected>Port Baku</option>' in body
+    assert 'value="plov"' in body
+    assert "From: Use a date like" in body

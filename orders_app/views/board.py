@@ -81,12 +81,11 @@ def _channels_for(filters: BoardFilters, health: SyncHealth) -> ChannelChoices |
 def _results_context(
     *, form: BoardFilterForm, health: SyncHealth, fragment: bool
 ) -> tuple[dict[str, Any], int]:
-    if form.is_valid():
-        filters = BoardFilters.from_cleaned(form.cleaned_data)
-        page = board_page(filters=filters, channels=_channels_for(filters, health))
-        status = 200
-    else:
-        filters, page, status = BoardFilters(), None, 400
+    valid = form.is_valid()
+    # With errors, cleaned_data holds the fields that were fine: the form keeps showing them.
+    filters = BoardFilters.from_cleaned(form.cleaned_data)
+    page = board_page(filters=filters, channels=_channels_for(filters, health)) if valid else None
+    status = 200 if valid else 400
     # An invalid filter stops polling: a refresh must not swap the error for an unfiltered list.
     poll_url = ""
     if page is not None:
