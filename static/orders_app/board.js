@@ -240,12 +240,17 @@
     });
     state.stash = new Map();
     if (state.swapFromPoll && state.previousIds) {
+      var fresh = 0;
       orderIds(root).forEach(function (id) {
         if (!state.previousIds.has(id)) {
           var tb = bodyFor(id);
-          if (tb) tb.classList.add("is-new");
+          if (tb) { tb.classList.add("is-new"); fresh += 1; }
         }
       });
+      var announce = document.getElementById("board-announce");
+      if (announce && fresh) {
+        announce.textContent = fresh === 1 ? "1 new order in the list." : fresh + " new orders in the list.";
+      }
     }
     state.swapFromPoll = false;
     state.previousIds = null;

@@ -129,6 +129,7 @@ def test_a_new_order_appears_without_a_reload_and_open_rows_stay_open(
 
     expect(_row(page, 5099)).to_be_visible(timeout=10_000)
     expect(_row(page, 5099)).to_have_class(re.compile(r"\bis-new\b"))
+    expect(page.locator("#board-announce")).to_have_text("1 new order in the list.")
     expect(page.locator("#count-PENDING")).to_have_text("2")
     # Still the same document (no reload), and the open row is still open.
     assert page.evaluate("window.__sameDocument") is True
