@@ -415,7 +415,11 @@ def main() -> int:
         def verdict(ok: bool) -> str:
             return "met" if ok else "MISSED"
 
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         lines = [
+            f"Load average when done: {load} (2 cores shared with other work; numbers are "
+            "noisy and p95 especially so).",
+            "",
             f"{args.orders:,} orders over 90 days in a fresh SQLite file (WAL, {size_mb:.0f} MB, "
             f"raw payloads included; loaded in {info['load_seconds']:.0f} s), one process, "
             f"Django test client (DEBUG off), {args.runs} timed requests per row after 3 warm-ups. "
