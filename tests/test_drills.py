@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from orders_app.clopos.simulator import Simulator, SimulatorConfig, serve_in_thread
+from orders_app.management.commands.sync_orders import backoff_delay
 from tests.drills.harness import (
     MANAGER,
     PYTHON,
@@ -358,14 +359,16 @@ def test_a_thousand_consecutive_faults_leave_the_loop_alive_and_its_memory_flat(
         DJANGO_SECRET_KEY="drill-secret-key-" + "x" * 40,
         LOG_LEVEL="WARNING",
     )
-    # A tiny interval keeps the backoff (interval x 2**10 at most) near 1 ms; the request
-    # budget is raised past the 300/minute an operator can set so 1,000 faults take seconds.
+    # An interval so small that even the longest backoff (see backoff_delay) stays under 1 ms;
+    # the request budget is raised past the 300/minute an operator can set, so 1,000 faults
+    # take seconds, not minutes.
+    interval = 0.001 / backoff_delay(10**6, 1.0, cap=float("inf"))
     loop = processes.manage(
         env,
         "sync_orders",
         "--loop",
         "--interval",
-        "0.000001",
+        repr(interval),
         name="fault-loop",
         overrides={"CLOPOS_REQUESTS_PER_MINUTE": 10**6},
     )
