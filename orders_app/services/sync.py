@@ -223,39 +223,56 @@ class Rows:
     20,000-order backfill run close to a raw ``executemany`` (see bench/bench_sync.py).
     """
 
-    def __init__(self, model: type, fields: Sequence[str], *, key: str | None = None) -> None:
+    def __init__(self, model: type, fields: Sequence[str]) -> None:
         self.model = model
         self.field_names = list(fields)
-        self.key = key
 
     def _fields(self) -> list[Any]:
         meta = self.model._meta
         return [meta.get_field(name) for name in self.field_names]
 
-    def _adapters(self, fields: Sequence[Any]) -> list[Callable[[Any], Any] | None]:
+    def _adapters(self, fields: Sequence[Any]) -> list[tuple[int, Callable[[Any], Any]]]:
+        """(column index, adapter) for the columns whose values need adapting."""
         ops = connection.ops
+        sqlite = connection.vendor == "sqlite"
         decimal_is_identity = (
             type(ops).adapt_decimalfield_value is BaseDatabaseOperations.adapt_decimalfield_value
         )
-        adapters: list[Callable[[Any], Any] | None] = []
-        for f in fields:
+        adapters: list[tuple[int, Callable[[Any], Any]]] = []
+        for index, f in enumerate(fields):
             kind = f.get_internal_type()
+            adapter: Callable[[Any], Any] | None = None
             if kind == "DateTimeField":
-                sqlite_utc = connection.vendor == "sqlite" and settings.USE_TZ
-                adapters.append(_sqlite_datetime if sqlite_utc else ops.adapt_datetimefield_value)
-            elif kind == "DecimalField":
-                adapters.append(
-                    None
-                    if decimal_is_identity
-                    else lambda v, f=f: ops.adapt_decimalfield_value(
-                        v, f.max_digits, f.decimal_places
-                    )
+                adapter = (
+                    _sqlite_datetime
+                    if sqlite and settings.USE_TZ
+                    else ops.adapt_datetimefield_value
                 )
+            elif kind == "DecimalField" and not decimal_is_identity:
+
+                def adapter(v: Any, f: Any = f) -> Any:
+                    return ops.adapt_decimalfield_value(v, f.max_digits, f.decimal_places)
+
             elif kind == "JSONField":
-                adapters.append(lambda v, f=f: _adapt_json(v, f.encoder))
-            else:
-                adapters.append(None)
+
+                def adapter(v: Any, encoder: Any = f.encoder) -> Any:
+                    if isinstance(v, EncodedJSON):
+                        if sqlite and encoder is None and v.text:
+                            return v.text  # what adapt_json_value makes, without a second dump
+                        v = v.value
+                    return ops.adapt_json_value(v, encoder)
+
+            if adapter is not None:
+                adapters.append((index, adapter))
         return adapters
+
+    @staticmethod
+    def _adapt(values: list[Any], adapters: list[tuple[int, Callable[[Any], Any]]]) -> list[Any]:
+        for index, adapter in adapters:
+            value = values[index]
+            if value is not None:
+                values[index] = adapter(value)
+        return values
 
     def _missing(self) -> list[Any]:
         given = set(self.field_names)
@@ -271,7 +288,7 @@ class Rows:
         fields = self._fields()
         missing = self._missing()
         fields_all = [*fields, *missing]
-        defaults = tuple(f.get_default() for f in missing)
+        defaults = [f.get_default() for f in missing]
         adapters = self._adapters(fields_all)
         quote = connection.ops.quote_name
         # Identifiers come from model metadata, quoted by the backend; values are parameters.
@@ -280,41 +297,39 @@ class Rows:
             ", ".join(quote(f.column) for f in fields_all),
             ", ".join(["%s"] * len(fields_all)),
         )
-        params = [
-            tuple(
-                v if a is None or v is None else a(v)
-                for a, v in zip(adapters, (*row, *defaults), strict=True)
-            )
-            for row in rows
-        ]
+        width = len(fields)
+        params = []
+        for row in rows:
+            if len(row) != width:
+                raise ValueError(f"{self.model.__name__} row has {len(row)} values, not {width}")
+            params.append(self._adapt([*row, *defaults], adapters))
         with connection.cursor() as cursor:
             cursor.executemany(sql, params)
 
     def update(self, rows: Sequence[Sequence[Any]]) -> None:
-        """UPDATE by ``key`` (the first value of each row)."""
+        """UPDATE by the first field (the key: the first value of each row)."""
         if not rows:
             return
         fields = self._fields()
         adapters = self._adapters(fields)
         quote = connection.ops.quote_name
-        key_field = fields[0]
         sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608
             quote(self.model._meta.db_table),
             ", ".join(f"{quote(f.column)} = %s" for f in fields[1:]),
-            quote(key_field.column),
+            quote(fields[0].column),
         )
         params = []
         for row in rows:
-            values = [
-                v if a is None or v is None else a(v) for a, v in zip(adapters, row, strict=True)
-            ]
-            params.append((*values[1:], values[0]))
+            values = self._adapt(list(row), adapters)
+            params.append([*values[1:], values[0]])
         with connection.cursor() as cursor:
             cursor.executemany(sql, params)
 
 
 def _sqlite_datetime(value: datetime) -> str:
     """What Django's SQLite adapter stores with USE_TZ: naive UTC as text."""
+    if value.tzinfo is UTC:
+        return value.isoformat(" ")[:-6]  # drop "+00:00"
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return str(value)
@@ -328,14 +343,6 @@ class EncodedJSON:
     def __init__(self, value: Any, text: str) -> None:
         self.value = value
         self.text = text
-
-
-def _adapt_json(value: Any, encoder: Any) -> Any:
-    if isinstance(value, EncodedJSON):
-        if connection.vendor == "sqlite" and encoder is None and value.text:
-            return value.text  # what adapt_json_value would produce, without a second dump
-        value = value.value
-    return connection.ops.adapt_json_value(value, encoder)
 
 
 # JSON null (Python None would be SQL NULL, which the NOT NULL raw columns refuse).
