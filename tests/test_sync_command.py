@@ -303,3 +303,29 @@ def test_one_shot_process_exit_codes(proc_env, simulator):
     assert out.startswith("sync failed mode=incremental ")
     assert "sync failed: Clopos answered GET /orders with an HTML page" in err
     assert "Traceback" not in err
+
+
+def order_count(database: Path) -> int:
+    with sqlite3.connect(database) as db:
+        return db.execute("SELECT COUNT(*) FROM orders_app_order").fetchone()[0]
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_backfill_finishes_the_page_and_exits_zero(proc_env, simulator_factory):
+    big = simulator_factory(orders=4000, days=3)
+    proc_env["env"].update(CLOPOS_BASE_URL=big.base_url, CLOPOS_PAGE_SIZE="20")
+    sync = proc_env["start"]()
+    deadline = time.monotonic() + 60
+    while order_count(proc_env["db"]) == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    sync.send_signal(signal.SIGTERM)
+    out, err = sync.communicate(timeout=60)
+
+    assert sync.returncode == 0, err
+    assert out.startswith("sync stopped created=")
+    stored = order_count(proc_env["db"])
+    assert 0 < stored < 4000
+    assert stored % 20 == 0  # whole pages only
+    assert f"created={stored} " in out
+    assert sync_state(proc_env["db"])["backfill_completed_at"] is None
