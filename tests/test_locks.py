@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from django.utils import timezone
 from orders_app.models import SyncLease
 from orders_app.services.locks import (
     LeaseHeld,
+    LeaseKeeper,
     LeaseLost,
     default_holder,
     lease_acquire,
@@ -144,3 +146,49 @@ def test_default_holder_names_host_and_process():
 
     assert host
     assert pid.isdigit()
+
+
+# --- The keeper: renewing from a background thread ----------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_keeper_renews_the_lease_while_the_runner_is_busy_elsewhere():
+    lease = lease_acquire(holder="host-a:1", seconds=1)
+    first_expiry = SyncLease.objects.get().expires_at
+    keeper = LeaseKeeper(lease, every=0.2).start()
+    try:
+        time.sleep(1.5)  # the main thread is "stuck" in a request longer than the lease
+        with pytest.raises(LeaseHeld):
+            lease_acquire(holder="host-b:2", seconds=2)
+        assert SyncLease.objects.get().expires_at > first_expiry
+        keeper.check()
+    finally:
+        keeper.stop()
+
+
+def test_keeper_check_raises_once_someone_else_holds_the_lease():
+    now = timezone.now()
+    lease = lease_acquire(holder="host-a:1", seconds=60, now=now - timedelta(minutes=5))
+    lease_acquire(holder="host-b:2", seconds=60, now=now)
+    keeper = LeaseKeeper(lease)  # never started: as if the process had been frozen
+
+    with pytest.raises(LeaseLost):
+        keeper.check(now=now)
+
+
+def test_keeper_check_renews_a_lease_about_to_run_out():
+    now = timezone.now()
+    lease = lease_acquire(holder="host-a:1", seconds=60, now=now)
+    keeper = LeaseKeeper(lease)
+
+    keeper.check(now=now + timedelta(seconds=50))
+
+    assert SyncLease.objects.get().expires_at == now + timedelta(seconds=110)
+
+
+def test_keeper_check_reports_a_lease_lost_in_the_background():
+    keeper = LeaseKeeper(lease_acquire(holder="host-a:1", seconds=60))
+    keeper.lost = "the sync_orders lease was taken over by another runner; stopping this one"
+
+    with pytest.raises(LeaseLost, match="taken over"):
+        keeper.check()

@@ -661,13 +661,13 @@ def test_a_pass_killed_midway_leaves_whole_pages_and_the_next_pass_converges(
     sim = simulator.simulator
     pages = []
 
-    def die_after_two_pages():
+    def die_before_the_third_page_is_written():
         pages.append(1)
-        if len(pages) == 2:
+        if len(pages) == 3:
             raise Killed
 
     with pytest.raises(SyncFailed) as caught:
-        sync_pass(client=make_client(simulator), heartbeat=die_after_two_pages)
+        sync_pass(client=make_client(simulator), heartbeat=die_before_the_third_page_is_written)
 
     assert isinstance(caught.value.__cause__, Killed)
     assert caught.value.internal

@@ -329,3 +329,44 @@ def test_sigterm_during_a_backfill_finishes_the_page_and_exits_zero(proc_env, si
     assert stored % 20 == 0  # whole pages only
     assert f"created={stored} " in out
     assert sync_state(proc_env["db"])["backfill_completed_at"] is None
+
+
+def token_windows(sim) -> list[tuple[float, float]]:
+    """When each x-token the simulator saw was first and last used, oldest first."""
+    windows: dict[str, tuple[float, float]] = {}
+    with sim.lock:
+        entries = [e for e in sim.request_log if e.headers.get("x-token")]
+    for entry in entries:
+        first, last = windows.get(entry.headers["x-token"], (entry.at, entry.at))
+        windows[entry.headers["x-token"]] = (min(first, entry.at), max(last, entry.at))
+    return sorted(windows.values())
+
+
+@pytest.mark.slow
+def test_a_runner_waiting_out_a_rate_limit_longer_than_its_lease_keeps_it(
+    proc_env, simulator_factory
+):
+    server = simulator_factory(orders=600, days=3, fault_429_reset=6)
+    sim = server.simulator
+    proc_env["env"].update(
+        CLOPOS_BASE_URL=server.base_url,
+        CLOPOS_PAGE_SIZE="20",
+        CLOPOS_MAX_RETRIES="2",
+        SYNC_LEASE_SECONDS="5",
+    )
+    stalled = proc_env["start"]()
+    deadline = time.monotonic() + 60
+    while order_count(proc_env["db"]) == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    sim.inject("429")  # Clopos asks for 6 s of patience: longer than the 5 s lease
+
+    successor = proc_env["start"]("--wait")
+    stalled_out, stalled_err = stalled.communicate(timeout=120)
+    successor_out, successor_err = successor.communicate(timeout=120)
+
+    assert (stalled.returncode, successor.returncode) == (0, 0), stalled_err + successor_err
+    assert stalled_out.startswith("sync ok created=600 ")
+    assert "waiting for it to finish" in successor_err
+    assert successor_out.startswith("sync ok created=0 ")
+    first, second = token_windows(sim)
+    assert first[1] < second[0]  # never two runners talking to Clopos at once

@@ -3,14 +3,17 @@
 The lease is a row in ``SyncLease``. A runner claims it with one UPDATE that only matches when
 the lease is free, expired, or already its own, so exactly one of two racing runners sees
 "1 row updated" on SQLite and PostgreSQL alike, from any process or host. The holder renews the
-lease while it works and clears it when done; a runner that dies simply lets it expire
+lease from a background thread (``LeaseKeeper``) for as long as it lives, checks it before every
+write, and clears it when done; a runner that dies simply lets it expire
 (``SYNC_LEASE_SECONDS``).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +27,8 @@ from django.utils import timezone
 from orders_app.models import SyncLease
 
 SYNC_LEASE = "sync_orders"
+
+logger = logging.getLogger("orders_app.sync")
 
 
 def default_holder() -> str:
@@ -160,3 +165,51 @@ def lease_release(lease: Lease) -> None:
     SyncLease.objects.filter(name=lease.name, holder=lease.holder).update(
         holder="", expires_at=None
     )
+
+
+class LeaseKeeper:
+    """Renews a lease from a background thread every third of its length, so a runner that is
+    alive keeps its lease however long one request takes (a RateLimit-Reset wait, client
+    retries). ``check()``, called before every write, raises LeaseLost if the lease was taken
+    over (the process was frozen past its lease, or the database says it is someone else's).
+    """
+
+    def __init__(self, lease: Lease, *, every: float | None = None) -> None:
+        self.lease = lease
+        self.every = every if every is not None else max(lease.seconds / 3, 0.5)
+        self.lost: str = ""
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sync-lease", daemon=True)
+
+    def start(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        from django.db import connection
+
+        try:
+            while not self._stop.wait(self.every):
+                try:
+                    lease_renew(self.lease, force=True)
+                except LeaseLost as exc:
+                    self.lost = str(exc)
+                    return
+                except Exception:
+                    logger.exception("sync_lease_renew_failed holder=%s", self.lease.holder)
+        finally:
+            connection.close()  # this thread's own connection
+
+    def check(self, *, now: datetime | None = None) -> None:
+        """Raise LeaseLost unless the lease is still ours; renews it first if it is about to
+        run out (the keeper thread could not, e.g. the process was paused)."""
+        if self.lost:
+            raise LeaseLost(self.lost)
+        now = now or timezone.now()
+        if now >= self.lease.expires_at - timedelta(seconds=self.lease.seconds / 3):
+            lease_renew(self.lease, now=now, force=True)

@@ -821,6 +821,8 @@ class _PassRun:
                     upcoming = pool.submit(fetch, number + 1)
 
                 parsed, skipped = parse_rows(rows)
+                if self.heartbeat is not None:
+                    self.heartbeat()  # e.g. the lease check: raising here writes nothing
                 t2 = self.clock()
                 stored = store_page(parsed, skipped, now=self.now, known_skipped=self.known_skipped)
                 t3 = self.clock()
@@ -838,8 +840,6 @@ class _PassRun:
                         self.max_updated = order.updated_at
                     if oldest is None or order.updated_at < oldest:
                         oldest = order.updated_at
-                if self.heartbeat is not None:
-                    self.heartbeat()
                 if self.progress is not None:
                     self.progress(
                         Progress(
@@ -872,6 +872,9 @@ def sync_pass(
     clock: Callable[[], float] = time.monotonic,
 ) -> PassResult:
     """One sync pass (backfill, incremental, and a reconcile when due); see the module doc.
+
+    ``heartbeat`` is called before each page is written (the command checks its lease there);
+    if it raises, that page is not written and the pass fails.
 
     Records the outcome on SyncState. On failure the cache keeps what it had (pages already
     written stay, whole), the failure is counted, and SyncFailed is raised from the cause.

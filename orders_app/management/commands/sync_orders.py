@@ -27,6 +27,7 @@ from orders_app.clopos.errors import CloposError
 from orders_app.services.locks import (
     Lease,
     LeaseHeld,
+    LeaseKeeper,
     LeaseLost,
     lease_acquire,
     lease_release,
@@ -146,15 +147,16 @@ class Command(BaseCommand):
                 since=since,
                 progress=bar,
                 should_stop=self.should_stop,
-                heartbeat=self.renew_lease,
+                heartbeat=self.check_lease,
             )
         finally:
             if bar is not None:
                 bar.finish()
 
-    def renew_lease(self) -> None:
-        if self.lease is not None:
-            self.lease.renew()
+    def check_lease(self) -> None:
+        """Before each page is written: the lease must still be ours."""
+        if self.keeper is not None:
+            self.keeper.check()
 
     def report(self, result: PassResult) -> None:
         self.stdout.write(result.summary_line())
@@ -175,6 +177,7 @@ class Command(BaseCommand):
     ) -> None:
         self.shutdown = False
         self.lease: Lease | None = None
+        self.keeper: LeaseKeeper | None = None
         self.client = None
         signal.signal(signal.SIGTERM, self.on_signal)
         signal.signal(signal.SIGINT, self.on_signal)
@@ -187,6 +190,7 @@ class Command(BaseCommand):
         self.lease = self.take_lease(wait=wait or False)
         if self.lease is None:
             return  # asked to stop while waiting
+        self.keeper = LeaseKeeper(self.lease).start()
         try:
             from orders_app.clopos.client import CloposClient
 
@@ -200,6 +204,7 @@ class Command(BaseCommand):
             else:
                 self.one_shot(full=full, since=since)
         finally:
+            self.keeper.stop()
             lease_release(self.lease)
             if self.client is not None:
                 self.client.close()
@@ -274,14 +279,13 @@ class Command(BaseCommand):
             logger.exception("sync_record_failure_failed")
 
     def sleep(self, seconds: float) -> None:
-        """Sleep in 1-second slices so a stop signal is honoured quickly; keep the lease."""
+        """Sleep in 1-second slices so a stop signal is honoured quickly (the lease keeper
+        renews the lease meanwhile)."""
         deadline = time.monotonic() + seconds
         while not self.shutdown:
             left = deadline - time.monotonic()
             if left <= 0:
                 return
+            if self.keeper is not None and self.keeper.lost:
+                raise CommandError(self.keeper.lost, returncode=EXIT_BUSY)
             time.sleep(min(1.0, left))
-            try:
-                self.renew_lease()
-            except Exception:
-                logger.exception("sync_lease_renew_failed")
