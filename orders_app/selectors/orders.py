@@ -8,6 +8,7 @@ of orders with venue and sale type names joined in as subqueries.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -242,8 +243,7 @@ def board_page(
     base = Order.objects.filter(order_filter_q(filters, with_status=False, channels=channels))
     if filters.q:
         return _searched_page(base, filters=filters, page_size=page_size)
-    # COUNT(*), not COUNT(id): SQLite then answers from the (status, created_at) index alone.
-    counts = dict(base.order_by().values_list("status").annotate(n=Count("*")))
+    counts = _status_counts(base, filters)
     total = _total(counts, filters)
     num_pages = max(1, math.ceil(total / page_size))
     page = min(max(filters.page, 1), num_pages)
@@ -287,6 +287,19 @@ def _searched_page(base: QuerySet[Order], *, filters: BoardFilters, page_size: i
             )
         )
     return _page(filters, orders, counts, total, page, num_pages, page_size)
+
+
+def _status_counts(base: QuerySet[Order], filters: BoardFilters) -> dict[str, int]:
+    """Orders per status for every filter but status.
+
+    Without a venue or channel filter, a GROUP BY that SQLite answers from the (status,
+    created_at) index alone; COUNT(*), not COUNT(id), or it reads every row. With one, SQLite
+    would still walk the whole status index and read each row to test the venue (~260 ms at
+    100,000 orders); reading just the statuses lets it seek the venue or channel index first
+    and read only those rows (~70 ms), and the counting is done here."""
+    if filters.venue is not None or filters.channel:
+        return dict(Counter(base.order_by().values_list("status", flat=True)))
+    return dict(base.order_by().values_list("status").annotate(n=Count("*")))
 
 
 def _total(counts: dict[str, int], filters: BoardFilters) -> int:
