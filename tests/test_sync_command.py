@@ -16,7 +16,13 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from orders_app.management.commands.sync_orders import EXIT_BUSY, ProgressBar, backoff_delay
+from orders_app.clopos.errors import CloposAuthError, CloposRateLimited, CloposUnavailable
+from orders_app.management.commands.sync_orders import (
+    EXIT_BUSY,
+    ProgressBar,
+    backoff_delay,
+    failure_delay,
+)
 from orders_app.models import Order, SyncState
 from orders_app.services.locks import lease_acquire
 from orders_app.services.sync import Progress
@@ -118,6 +124,25 @@ def test_backoff_doubles_per_failure_and_is_capped():
 
     assert delays == [20, 40, 80, 160, 300, 300, 300]
     assert backoff_delay(3, 500) == 500  # never shorter than the interval itself
+
+
+def test_loop_keeps_its_cadence_while_clopos_is_unreachable():
+    down = CloposUnavailable("Could not reach Clopos at http://127.0.0.1:9 (ConnectionError)")
+
+    assert [failure_delay(down, n, 10) for n in (1, 5, 50)] == [10, 10, 10]
+
+
+@pytest.mark.parametrize(
+    "cause",
+    [
+        CloposAuthError("Clopos rejected the credentials: check CLOPOS_CLIENT_SECRET"),
+        CloposRateLimited("Clopos is rate limiting Pass", reset_seconds=30),
+        KeyError("a bug"),
+        None,
+    ],
+)
+def test_loop_backs_off_when_trying_again_at_once_cannot_help(cause):
+    assert [failure_delay(cause, n, 10) for n in (1, 2, 3)] == [20, 40, 80]
 
 
 def test_progress_bar_shows_pages_orders_rate_and_eta():
@@ -370,3 +395,28 @@ def test_a_runner_waiting_out_a_rate_limit_longer_than_its_lease_keeps_it(
     assert successor_out.startswith("sync ok created=0 ")
     first, second = token_windows(sim)
     assert first[1] < second[0]  # never two runners talking to Clopos at once
+
+
+@pytest.mark.slow
+def test_loop_is_current_about_one_interval_after_clopos_comes_back(proc_env, simulator):
+    sim = simulator.simulator
+    loop = proc_env["start"]("--loop", "--interval", "1")
+    read_lines_until(loop, "sync ok created=40")
+    sim.faults.configure(kinds=("504",), rate=0.0, every=1)  # every request fails: "down"
+    new = sim.add_order(status="PENDING")
+    read_lines_until(loop, "sync failed consecutive_failures=4")
+
+    sim.faults.clear()
+    came_back = time.monotonic()
+    while time.monotonic() - came_back < 30:
+        with sqlite3.connect(proc_env["db"]) as db:
+            if db.execute("SELECT 1 FROM orders_app_order WHERE id = ?", (new["id"],)).fetchone():
+                break
+        time.sleep(0.05)
+    recovered_in = time.monotonic() - came_back
+
+    # Exponential backoff would wait 16 s here; the loop kept its 1 s cadence.
+    assert recovered_in < 5, f"current only {recovered_in:.1f} s after Clopos came back"
+    loop.send_signal(signal.SIGTERM)
+    loop.communicate(timeout=30)
+    assert loop.returncode == 0

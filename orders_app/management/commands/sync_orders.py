@@ -3,7 +3,8 @@
 One pass by default: exit 0 when it worked, 1 with the reason when it did not, 75 when another
 runner holds the lease (unless ``--wait``). ``--loop`` repeats every ``--interval`` seconds and
 survives any fault: the error is recorded on the sync state, the cache keeps what it had, and
-the next pass comes after a capped backoff. SIGTERM and SIGINT finish the current page and
+the next pass comes after one interval while Clopos is unreachable (the client backs off inside
+the pass) or after a capped exponential backoff for anything else (see ``failure_delay``). SIGTERM and SIGINT finish the current page and
 exit 0.
 
 Output: one summary line per pass on stdout (``sync ok created=3 updated=5 ...``); warnings and
@@ -23,7 +24,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from orders_app.clopos.errors import CloposError
+from orders_app.clopos.errors import CloposError, CloposUnavailable
 from orders_app.services.locks import (
     Lease,
     LeaseHeld,
@@ -54,6 +55,21 @@ def backoff_delay(failures: int, interval: float, *, cap: float = BACKOFF_CAP) -
     """Seconds before the next pass after ``failures`` failed passes in a row: the interval
     doubled per failure, never more than ``cap``."""
     return min(interval * (2 ** min(failures, 16)), max(cap, interval))
+
+
+def failure_delay(cause: BaseException | None, failures: int, interval: float) -> float:
+    """How long the loop waits after a failed pass.
+
+    Clopos unavailable (timeouts, connection errors, 5xx, gateway pages, truncated bodies):
+    the client has already retried with its own capped backoff inside the pass, so the loop
+    keeps its normal cadence and is current within one interval of Clopos coming back; one
+    request per interval is far below any rate limit. Everything else (rate limiting that
+    outlasted the client's retries, credentials or configuration Clopos refuses, the database,
+    a bug): exponential backoff, capped, since trying again at once cannot help.
+    """
+    if isinstance(cause, CloposUnavailable):
+        return interval
+    return backoff_delay(failures, interval)
 
 
 def parse_since(value: str) -> date:
@@ -255,9 +271,9 @@ class Command(BaseCommand):
                     self.record_outside_failure(message)
                 if not isinstance(exc, SyncFailed) or exc.internal:
                     logger.error("sync_internal_error", exc_info=cause)
-                delay = backoff_delay(failures, interval)
+                delay = failure_delay(cause, failures, interval)
                 self.stdout.write(
-                    f"sync failed consecutive_failures={failures} retry_in={delay:.0f}s "
+                    f"sync failed consecutive_failures={failures} retry_in={delay:g}s "
                     f"error={quote(message)}"
                 )
                 if isinstance(cause, LeaseLost):
