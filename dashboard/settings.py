@@ -7,6 +7,7 @@ Bad values fail at start-up with ImproperlyConfigured naming the setting.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -126,6 +127,11 @@ AUTH_PASSWORD_VALIDATORS = [
 # Failed logins allowed per username and per client address in LOGIN_THROTTLE_WINDOW seconds.
 LOGIN_THROTTLE_ATTEMPTS = envint("LOGIN_THROTTLE_ATTEMPTS", 5, minimum=1)
 LOGIN_THROTTLE_WINDOW = envint("LOGIN_THROTTLE_WINDOW", 300, minimum=1)
+# Proxies whose X-Forwarded-For the login throttle believes (addresses or networks).
+TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", ["127.0.0.1", "::1"])
+# Failed-login counts: files here (exact across one host's workers), or a shared cache alias.
+LOGIN_THROTTLE_DIR = Path(envstr("LOGIN_THROTTLE_DIR", str(VAR_DIR / "login-throttle")))
+LOGIN_THROTTLE_CACHE = envstr("LOGIN_THROTTLE_CACHE", "")
 
 # --- Time and language ------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -280,5 +286,6 @@ LOGGING = {
     },
 }
 
-if os.environ.get("PASS_TESTING") == "1":
+# Under pytest (or PASS_TESTING=1) a fast password hasher keeps login-heavy tests quick.
+if os.environ.get("PASS_TESTING") == "1" or "pytest" in sys.modules:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -20,6 +20,9 @@ max_requests_jitter = 500
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
+# gunicorn 27's control socket (~/.gunicorn/gunicorn.ctl) is shared by every gunicorn a user
+# runs; Pass does not use it.
+control_socket_disable = True
 # %(U)s is the path alone: no query string, so no kiosk key or search text in the log.
 access_log_format = (
     'ts=%(t)s remote=%(h)s method=%(m)s path="%(U)s" status=%(s)s bytes=%(B)s ms=%(M)s'

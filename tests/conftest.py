@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 os.environ.setdefault("PASS_TESTING", "1")
 os.environ.setdefault("PASS_IGNORE_DOTENV", "1")
 
@@ -10,3 +12,9 @@ pytest_plugins = [
     "tests.fixtures.orders",
     "tests.fixtures.browser",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _throttle_counts_in_tmp(settings, tmp_path):
+    """Failed logins in tests leave no counts in var/."""
+    settings.LOGIN_THROTTLE_DIR = tmp_path / "login-throttle"
