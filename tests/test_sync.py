@@ -431,6 +431,7 @@ def test_an_order_seen_twice_in_one_batch_is_stored_once():
 
     assert (result.created, result.unchanged) == (2, 1)
     assert Order.objects.count() == 2
+    assert Order.objects.get(id=6).parse_warnings == []
     assert OrderEvent.objects.filter(order_id=5).count() == 1
 
 

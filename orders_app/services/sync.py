@@ -349,6 +349,9 @@ class EncodedJSON:
 JSON_NULL = EncodedJSON(None, "null")
 
 
+NO_WARNINGS = EncodedJSON([], "[]")
+
+
 def _json(value: Any) -> Any:
     return JSON_NULL if value is None else value
 
@@ -391,7 +394,7 @@ def _order_values(
             EncodedJSON(parsed.raw, parsed.raw_json) if name == "raw" else getattr(parsed, name)
             for name in ParsedOrder.COLUMNS
         ),
-        list(parsed.warnings),
+        list(parsed.warnings) if parsed.warnings else NO_WARNINGS,
         now,
     )
     return values if first_seen_at is None else (*values, first_seen_at)
