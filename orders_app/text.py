@@ -10,20 +10,25 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _EXTRA = str.maketrans({"ı": "i", "ə": "e", "ё": "е", "ß": "ss"})
 _SPACES = re.compile(r"\s+")
 _NON_DIGITS = re.compile(r"\D+")
 
 
-def fold(text: str) -> str:
-    """Lower-case, accent-free, single-spaced form of ``text`` for matching."""
-    if not text:
-        return ""
-    folded = unicodedata.normalize("NFKD", str(text).casefold())
+@lru_cache(maxsize=16384)
+def _fold(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text.casefold())
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     folded = folded.translate(_EXTRA)
     return _SPACES.sub(" ", folded).strip()
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free, single-spaced form of ``text`` for matching.
+    Cached: menus and customers repeat across orders, and sync folds every one."""
+    return _fold(str(text)) if text else ""
 
 
 def digits(text: str) -> str:

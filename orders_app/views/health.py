@@ -6,7 +6,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from orders_app.selectors.sync import cached_order_count, sync_health
+from orders_app.selectors.sync import cached_order_count, skipped_order_count, sync_health
 
 
 @never_cache
@@ -20,5 +20,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "consecutive_failures": health.consecutive_failures,
         "last_error": health.last_error or None,
         "orders": cached_order_count(),
+        # Orders Clopos sent that Pass could not use (kept with their reason, see the admin).
+        "skipped": skipped_order_count(),
     }
     return JsonResponse(body, status=503 if health.is_stale else 200)
