@@ -315,6 +315,11 @@
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(fitAll, 150);
   });
+  // Web fonts change text metrics when they arrive: fit again then.
+  if (document.fonts) {
+    if (document.fonts.ready) { document.fonts.ready.then(fitAll); }
+    document.fonts.addEventListener("loadingdone", fitAll);
+  }
 
   /* ---------- Connection: every poll's outcome ---------- */
   document.addEventListener("htmx:afterRequest", function (event) {
