@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from orders_app.models import Order
 from tests.fixtures.orders import make_order, mark_synced
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -272,3 +273,14 @@ def test_an_invalid_filter_shows_its_error_in_place_of_the_list(manager_page, or
     page.wait_for_timeout(2200)  # polling is off while the filter is invalid
     expect(errors).to_be_visible()
     expect(page.locator("tbody.order")).to_have_count(0)
+
+
+def test_a_row_whose_order_left_the_cache_says_so(manager_page, orders):
+    page = manager_page
+    page.goto("/")
+    expect(_row(page, 5002)).to_be_visible()
+    Order.objects.filter(id=5002).delete()
+    _row(page, 5002).locator(".c-customer").click()
+    expect(page.locator("#panel-5002 .panel-error")).to_have_text(
+        "This order is no longer in the cache."
+    )
