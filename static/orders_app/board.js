@@ -13,7 +13,7 @@
   if (window.PassBoard) return; // loaded once, even if a history restore re-runs scripts
   var state = {
     expanded: new Set(),
-    busy: 0,
+    busySince: 0,
     pollPending: false,
     swapFromPoll: false,
     previousIds: null,
@@ -80,7 +80,8 @@
   /* ---- Polling ---------------------------------------------------------------------------- */
   function poll() {
     var root = results();
-    if (!root || document.hidden || state.busy > 0 || !window.htmx) return;
+    if (!root || document.hidden || !window.htmx) return;
+    if (state.busySince && Date.now() - state.busySince < 15000) return;
     var url = root.getAttribute("data-poll-url");
     if (!url) return;
     state.pollPending = true;
@@ -158,19 +159,25 @@
   });
 
   /* ---- htmx lifecycle --------------------------------------------------------------------- */
+  // While a filter or page change is on its way, polls wait (they would bring the old view).
+  // A timestamp rather than a counter: an aborted request can never leave polling stuck off.
+  function isFilterRequest(elt) {
+    return elt && (elt.id === "board-filters" || (elt.closest && elt.closest(".pager")));
+  }
+  function filterDone() {
+    state.busySince = 0;
+    document.body.classList.remove("is-filtering");
+  }
   document.addEventListener("htmx:beforeRequest", function (event) {
-    var elt = event.detail.elt;
-    if (elt && (elt.id === "board-filters" || elt.closest("#board-results .pager"))) {
-      state.busy += 1;
+    if (isFilterRequest(event.detail.elt)) {
+      state.busySince = Date.now();
       document.body.classList.add("is-filtering");
     }
   });
-  document.addEventListener("htmx:afterRequest", function (event) {
-    var elt = event.detail.elt;
-    if (elt && (elt.id === "board-filters" || (elt.closest && elt.closest(".pager")))) {
-      state.busy = Math.max(0, state.busy - 1);
-      if (!state.busy) document.body.classList.remove("is-filtering");
-    }
+  ["htmx:afterRequest", "htmx:abort", "htmx:sendError", "htmx:timeout"].forEach(function (name) {
+    document.addEventListener(name, function (event) {
+      if (isFilterRequest(event.detail && event.detail.elt)) filterDone();
+    });
   });
 
   document.addEventListener("htmx:configRequest", function (event) {
@@ -270,8 +277,7 @@
     document.querySelectorAll('.order-row[aria-expanded="true"]').forEach(function (row) {
       state.expanded.add(row.closest("tbody.order").getAttribute("data-order-id"));
     });
-    state.busy = 0;
-    document.body.classList.remove("is-filtering");
+    filterDone();
     tick();
     schedulePolling();
   });
