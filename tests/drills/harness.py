@@ -40,7 +40,6 @@ from orders_app.clopos.payloads import ParsedOrder, PayloadError, parse_order
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 MANAGER = ("drill-manager", "a-long-drill-password")
-TEMPLATE_DB = "pass_drill_template"
 
 
 # --- Environment --------------------------------------------------------------------------------
@@ -165,10 +164,10 @@ class DrillDatabases:
                 }.items()
                 if v
             }
-        self.template = self._new(TEMPLATE_DB if self.vendor == "postgresql" else "template")
+        # One template per test session (a name of its own, so two sessions never collide).
+        self.template = self._new(f"drill_template_{uuid.uuid4().hex[:10]}")
         if self.vendor == "postgresql":
-            self._admin(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}" WITH (FORCE)')
-            self._admin(f'CREATE DATABASE "{TEMPLATE_DB}"')
+            self._admin(f'CREATE DATABASE "{self.template.name}"')
         env = {**base_env(folder / "var"), "DATABASE_URL": self.template.url}
         env.update(MANAGER_USERNAME=MANAGER[0], MANAGER_PASSWORD=MANAGER[1])
         for command in (["migrate", "--noinput", "-v", "0"], ["ensure_manager"]):
@@ -211,7 +210,7 @@ class DrillDatabases:
             ):
                 source.backup(target)
         else:
-            self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
+            self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.template.name}"')
         self.clones.append(database)
         return database
 
