@@ -64,7 +64,8 @@ def slow_simulator(simulator_factory):
 
 
 def orders_requests(sim) -> list:
-    return [e for e in sim.requests_to("/orders")]
+    """The simulator's log of GET /orders, in the order they came."""
+    return sim.requests_to("/orders")
 
 
 # --- 1. kill -9 in the middle of a pass ---------------------------------------------------------
