@@ -108,6 +108,14 @@ class Order(models.Model):
             models.Index(
                 fields=["integration", "-created_at"], name="order_integration_created_idx"
             ),
+            # Board status counts under a venue / channel filter, read from the index alone.
+            models.Index(
+                fields=["venue_id", "status", "created_at"], name="order_venue_status_idx"
+            ),
+            models.Index(fields=["type", "status", "created_at"], name="order_type_status_idx"),
+            models.Index(
+                fields=["integration", "status", "created_at"], name="order_integration_status_idx"
+            ),
         ]
 
     def __str__(self) -> str:
