@@ -230,7 +230,8 @@ SYNC_BACKFILL_DAYS = envint("SYNC_BACKFILL_DAYS", 7, minimum=0, maximum=3660)
 SYNC_OVERLAP_MINUTES = envint("SYNC_OVERLAP_MINUTES", 5, minimum=0)
 SYNC_RECONCILE_MINUTES = envint("SYNC_RECONCILE_MINUTES", 10, minimum=1)
 SYNC_STALE_AFTER = envint("SYNC_STALE_AFTER", 60, minimum=1)
-SYNC_LEASE_SECONDS = envint("SYNC_LEASE_SECONDS", 120, minimum=5)
+# The runner renews its lease every third of this; a crashed runner's lease frees this long after.
+SYNC_LEASE_SECONDS = envint("SYNC_LEASE_SECONDS", 30, minimum=5)
 
 # --- Display ----------------------------------------------------------------------------------
 CURRENCY = envstr("CURRENCY", "₼")

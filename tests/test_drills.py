@@ -197,15 +197,6 @@ def outage():
         item.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "SimulatorServer.stop() closes the listening socket but its handler threads keep "
-        "serving established keep-alive connections (for up to 60 s idle), so a stopped "
-        "simulator is not down for a client with a requests.Session (fix proposed in the "
-        "drills report; the outage drills use a TcpGate meanwhile)"
-    ),
-)
 def test_a_stopped_simulator_answers_no_more_requests(simulator):
     session = requests.Session()
     assert session.get(f"{simulator.root_url}/_sim/state", timeout=5).status_code == 200

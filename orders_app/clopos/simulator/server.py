@@ -31,6 +31,9 @@ class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
 
     def _dispatch(self) -> None:
+        if self.server.stopping.is_set():  # stopped: a kept-alive connection dies like the host
+            self.close_connection = True
+            return
         try:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length > 0 else b""
