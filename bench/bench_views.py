@@ -113,8 +113,9 @@ CHANNELS = [
 ]
 
 
-def setup_django(db_path: Path) -> None:
-    os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
+def setup_django(db_path: Path, *, env_database: bool = False) -> None:
+    if not env_database:
+        os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
     os.environ["PASS_IGNORE_DOTENV"] = "1"
     os.environ["DJANGO_DEBUG"] = "0"
     os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(40))
@@ -327,10 +328,18 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=25)
+    parser.add_argument(
+        "--env-database",
+        action="store_true",
+        help="use DATABASE_URL from the environment (e.g. PostgreSQL from .ci/with_postgres.py)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="pass-bench-views-") as tmp:
-        setup_django(Path(tmp) / "bench.sqlite3")
+        setup_django(Path(tmp) / "bench.sqlite3", env_database=args.env_database)
+        from django.db import connection
+
+        vendor = "PostgreSQL" if connection.vendor == "postgresql" else "SQLite"
         from django.contrib.auth import get_user_model
         from django.test import Client
         from django.utils import timezone
@@ -339,7 +348,12 @@ def main() -> int:
 
         print(f"loading {args.orders:,} orders ...", flush=True)
         info = load_orders(args.orders)
-        size_mb = (Path(tmp) / "bench.sqlite3").stat().st_size / 1e6
+        if vendor == "SQLite":
+            size_mb = (Path(tmp) / "bench.sqlite3").stat().st_size / 1e6
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_database_size(current_database())")
+                size_mb = cursor.fetchone()[0] / 1e6
         print(f"loaded in {info['load_seconds']:.1f} s ({size_mb:.0f} MB)", flush=True)
 
         user = get_user_model().objects.create_superuser("bench", password="bench-password-123")
@@ -420,7 +434,8 @@ def main() -> int:
             f"Load average when done: {load} (2 cores shared with other work; numbers are "
             "noisy and p95 especially so).",
             "",
-            f"{args.orders:,} orders over 90 days in a fresh SQLite file (WAL, {size_mb:.0f} MB, "
+            f"{args.orders:,} orders over 90 days in a fresh {vendor} database "
+            f"({'WAL, ' if vendor == 'SQLite' else ''}{size_mb:.0f} MB, "
             f"raw payloads included; loaded in {info['load_seconds']:.0f} s), one process, "
             f"Django test client (DEBUG off), {args.runs} timed requests per row after 3 warm-ups. "
             "Board = `/orders/rows/` htmx fragment with a stale token (full render: status counts "
@@ -450,7 +465,8 @@ def main() -> int:
         if args.orders >= 100_000:
             from bench._results import record
 
-            record("Board views (bench_views.py)", body)
+            section = "Board views (bench_views.py)"
+            record(section if vendor == "SQLite" else f"{section}, {vendor}", body)
     return 0
 
 

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# Also run against a throwaway PostgreSQL server, results recorded beside SQLite's.
+ON_POSTGRES = {"bench_views.py", "bench_wall.py"}
 
 
 def main() -> int:
@@ -14,11 +16,27 @@ def main() -> int:
     if len(sys.argv) > 1:
         scripts = [s for s in scripts if any(name in s.name for name in sys.argv[1:])]
     failed = []
+    root = HERE.parent
     for script in scripts:
         print(f"\n=== {script.name} ===", flush=True)
-        code = subprocess.call([sys.executable, str(script)], cwd=HERE.parent)
+        code = subprocess.call([sys.executable, str(script)], cwd=root)
         if code:
             failed.append(script.name)
+        if script.name in ON_POSTGRES:
+            print(f"\n=== {script.name} on PostgreSQL ===", flush=True)
+            code = subprocess.call(
+                [
+                    sys.executable,
+                    str(root / ".ci" / "with_postgres.py"),
+                    "--",
+                    sys.executable,
+                    str(script),
+                    "--env-database",
+                ],
+                cwd=root,
+            )
+            if code:
+                failed.append(f"{script.name} (PostgreSQL)")
     print(f"\nResults: {HERE / 'RESULTS.md'}")
     if failed:
         print("Failed: " + ", ".join(failed))
