@@ -71,6 +71,8 @@ def test_run_starts_demo_stack_and_ctrl_c_stops_every_process(stack_env):
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        # As a shell's background job would: SIGINT ignored on arrival. Ctrl-C must still work.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     output: list[str] = []
     try:
@@ -106,7 +108,8 @@ def test_run_starts_demo_stack_and_ctrl_c_stops_every_process(stack_env):
         login = requests.get(f"{base}/accounts/login/", timeout=5)
         assert login.status_code == 200
     finally:
-        proc.send_signal(signal.SIGINT)
+        # Ctrl-C in a terminal: SIGINT to the whole foreground process group.
+        os.killpg(proc.pid, signal.SIGINT)
         try:
             rest, _ = proc.communicate(timeout=30)
         except subprocess.TimeoutExpired:
@@ -115,6 +118,7 @@ def test_run_starts_demo_stack_and_ctrl_c_stops_every_process(stack_env):
         output.append(rest or "")
     assert proc.returncode == 0, "".join(output)[-3000:]
     assert "pass: stopped" in "".join(output)
+    assert "restarting in" not in "".join(output), "Ctrl-C must stop children, not restart them"
     # No child is left behind in the process group.
     time.sleep(0.5)
     leftover = subprocess.run(

@@ -158,7 +158,9 @@ class Stack:
         def on_signal(signum, frame):
             raise KeyboardInterrupt
 
-        previous = signal.signal(signal.SIGTERM, on_signal)
+        # Both installed explicitly: a shell that starts us in the background may have left
+        # SIGINT ignored, and Ctrl-C must still stop everything rather than restart children.
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             for child in self.children:
                 self.start(child)
@@ -186,7 +188,8 @@ class Stack:
             self.say("pass: stopped")
             return 0
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def ports(self, host: str, port: int, demo: bool) -> list[tuple[str, int]]:
         ports = [("web", port)]
@@ -217,7 +220,7 @@ class Stack:
         self.say("\n".join(lines))
 
     def watch(self) -> int:
-        while True:
+        while not self.stopping:
             time.sleep(0.5)
             now = time.monotonic()
             for child in self.children:
@@ -235,3 +238,4 @@ class Stack:
                 self.say(f"pass: {child.name} exited with code {code}; restarting in {delay:.0f} s")
                 child.process = None
                 child.next_start = now + delay
+        return 0
