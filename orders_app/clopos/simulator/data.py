@@ -497,8 +497,9 @@ class OrderFactory:
         venue_id = 1 if rng.random() < 0.65 else 2
         sale_type_id = rng.choice(channel.sale_types)
         customer = rng.choice(self.customers)
+        # The hostile order always carries its customer: its name is half of the hostile text.
         null_customer = features.null_customer or (
-            channel.type == "WEB_ORDER" and rng.random() < 0.15
+            not features.hostile and channel.type == "WEB_ORDER" and rng.random() < 0.15
         )
         lines = [
             self.product_line(rng, features, features.shape if i == 0 else None)
