@@ -140,15 +140,21 @@ def test_stale_sync_state_shows_the_banner_greys_the_board_and_recovers(wall, se
     state.last_success_at = timezone.now() - timedelta(seconds=180)
     state.save()
     expect(page.locator(".sync-banner")).to_contain_text("Orders may be out of date", timeout=6000)
-    grey = page.locator("#wall-live .board").evaluate("e => getComputedStyle(e).filter")
-    assert "grayscale" in grey
+    # The grey-out eases in (a CSS transition on filter): wait for it rather than race it.
+    page.wait_for_function(
+        "() => getComputedStyle(document.querySelector('#wall-live .board'))"
+        ".filter.includes('grayscale')",
+        timeout=3000,
+    )
     mark_failing()
     expect(page.locator(".sync-banner")).to_contain_text("Clopos sync failing", timeout=6000)
     expect(page.locator("#sync-age")).to_contain_text("sync failing")
     mark_synced()
     expect(page.locator(".sync-banner")).to_have_count(0, timeout=6000)
-    grey = page.locator("#wall-live .board").evaluate("e => getComputedStyle(e).filter")
-    assert grey == "none"
+    page.wait_for_function(
+        "() => getComputedStyle(document.querySelector('#wall-live .board')).filter === 'none'",
+        timeout=5000,
+    )
 
 
 def test_losing_the_server_shows_the_banner_and_polling_recovers_by_itself(wall):
