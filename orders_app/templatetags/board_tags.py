@@ -63,18 +63,24 @@ def iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
-def _compact(seconds: float) -> str:
-    seconds = max(int(seconds), 0)
+def _span(seconds: int, units: tuple[str, str, str, str], gap: str) -> str:
+    """Seconds as the two largest units: 45s / 12m / 2h 5m / 3d 4h (with the given unit names
+    and the gap between number and unit)."""
+    sec, minute, hour, day = units
     if seconds < 60:
-        return f"{seconds}s"
+        return f"{seconds}{gap}{sec}"
     minutes = seconds // 60
     if minutes < 60:
-        return f"{minutes}m"
+        return f"{minutes}{gap}{minute}"
     hours, minutes = divmod(minutes, 60)
     if hours < 24:
-        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+        return f"{hours}{gap}{hour} {minutes}{gap}{minute}" if minutes else f"{hours}{gap}{hour}"
     days, hours = divmod(hours, 24)
-    return f"{days}d {hours}h" if hours else f"{days}d"
+    return f"{days}{gap}{day} {hours}{gap}{hour}" if hours else f"{days}{gap}{day}"
+
+
+def _compact(seconds: float) -> str:
+    return _span(max(int(seconds), 0), ("s", "m", "h", "d"), "")
 
 
 @register.filter
@@ -112,17 +118,7 @@ def duration(value: timedelta | None) -> str:
         return ""
     seconds = int(value.total_seconds())
     sign = "−" if seconds < 0 else "+"
-    seconds = abs(seconds)
-    if seconds < 60:
-        return f"{sign}{seconds} s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{sign}{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{sign}{hours} h {minutes} min" if minutes else f"{sign}{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{sign}{days} d {hours} h" if hours else f"{sign}{days} d"
+    return sign + _span(abs(seconds), ("s", "min", "h", "d"), " ")
 
 
 @register.filter
