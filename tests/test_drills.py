@@ -303,8 +303,9 @@ def test_loop_is_current_within_one_interval_of_clopos_coming_back(
     recovered_in = time.monotonic() - came_back
     print(f"drill outage-interval: recovered_s={recovered_in:.1f} interval_s=1")
     assert "retry_in=1s " in third  # the loop keeps its cadence while Clopos is unreachable
-    # One interval until the next pass, plus that pass (one request and a page write).
-    assert recovered_in <= 1.0 + 1.0, f"current {recovered_in:.1f} s after Clopos came back"
+    # One interval until the next pass, plus that pass (one request and a page write) with room
+    # for a busy 2-core CI machine; a loop that had backed off would take 30 s or more.
+    assert recovered_in <= 1.0 + 3.0, f"current {recovered_in:.1f} s after Clopos came back"
 
 
 # --- 3. 1,000 consecutive faults ----------------------------------------------------------------

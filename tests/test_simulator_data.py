@@ -418,22 +418,26 @@ def test_http_controls_answer_400_and_404_on_bad_input(simulator):
     assert bad_fault.status_code == 400
 
 
-# --- fast enough for the sync benchmark ------------------------------------------------------------
+# --- paging a large restaurant (its speed is measured by bench/bench_sync.py, not asserted) ------
 
 
 @pytest.mark.slow
-def test_a_page_of_200_out_of_20000_takes_well_under_20_ms(simulator_factory):
+def test_paging_20000_orders_by_200_returns_each_order_once_newest_first(simulator_factory):
     server = simulator_factory(orders=20_000, days=7, frozen=False)
     api = authenticated_session(server)
 
-    server_ms = []
+    ids, created = [], []
     for page in range(1, 101):
         body = api.get("/orders", params={"limit": 200, "page": page}).json()
+        assert body["total"] == 20_000
         assert len(body["data"]) == 200
-        server_ms.append(body["time"])
+        ids += [row["id"] for row in body["data"]]
+        created += [row["created_at"] for row in body["data"]]
+    past_the_end = api.get("/orders", params={"limit": 200, "page": 101}).json()
 
-    assert statistics.median(server_ms) < 5
-    assert max(server_ms) < 20
+    assert len(set(ids)) == 20_000
+    assert created == sorted(created, reverse=True)
+    assert past_the_end["data"] == []
 
 
 def test_setting_the_clock_back_hides_later_orders_until_time_catches_up(simulator_factory):

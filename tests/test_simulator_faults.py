@@ -96,7 +96,7 @@ def test_an_injected_429_says_when_to_come_back(simulator_factory):
 
 
 def test_a_slow_answer_outlasts_the_client_timeout(simulator_factory):
-    server = simulator_factory(slow_seconds=1.5)
+    server = simulator_factory(slow_seconds=5)
     api = authenticated_session(server)
     server.simulator.inject("slow")
 
@@ -104,7 +104,7 @@ def test_a_slow_answer_outlasts_the_client_timeout(simulator_factory):
     with pytest.raises(requests.Timeout):
         api.get("/orders", timeout=0.5)
 
-    assert time.monotonic() - started < 1.4
+    assert time.monotonic() - started < 3
     assert api.get("/orders").status_code == 200
 
 
