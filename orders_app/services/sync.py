@@ -138,8 +138,6 @@ class PassResult:
     fetch_seconds: float = 0.0
     parse_seconds: float = 0.0
     write_seconds: float = 0.0
-    # Time the writing thread waited for a page (with prefetch, less than fetch + parse).
-    wait_seconds: float = 0.0
     data_version: int = 0
     watermark: datetime | None = None
     error: str = ""
@@ -173,7 +171,7 @@ class PassResult:
         """What goes into SyncState.last_pass (JSON)."""
         data = asdict(self)
         data["watermark"] = self.watermark.isoformat() if self.watermark else None
-        for key in ("seconds", "fetch_seconds", "parse_seconds", "wait_seconds", "write_seconds"):
+        for key in ("seconds", "fetch_seconds", "parse_seconds", "write_seconds"):
             data[key] = round(data[key], 3)
         data["warnings"] = self.warnings[:10]
         return data
@@ -733,18 +731,6 @@ class _Stop(Exception):
     """should_stop said so between two pages."""
 
 
-@dataclass(frozen=True)
-class _Fetched:
-    """One page as read and parsed (possibly on the prefetch thread)."""
-
-    page: Any
-    rows: list[Any]
-    parsed: list[ParsedOrder]
-    skipped: list[Skip]
-    fetch_seconds: float
-    parse_seconds: float
-
-
 class _PassRun:
     """The state of one pass while it walks pages."""
 
@@ -790,14 +776,11 @@ class _PassRun:
         previous one, or (``stop_before``) once a page reaches back past that time.
 
         With ``prefetch`` (orders sorted so that pages never shift: created_at ascending) the
-        next page is fetched and parsed in a helper thread while this one is written: SQLite
-        and psycopg release the GIL while the database works, so on a machine with two cores
-        parsing one page overlaps writing the other. The client is still used by one thread at
-        a time, and everything that touches the database stays on this thread."""
+        next page is fetched in a helper thread while this one is parsed and written; the
+        client is still used by one thread at a time."""
 
-        def fetch(number: int) -> _Fetched:
-            t0 = self.clock()
-            page = self.client.orders_page(
+        def fetch(number: int) -> Any:
+            return self.client.orders_page(
                 page=number,
                 limit=self.page_size,
                 sort=sort,
@@ -805,10 +788,6 @@ class _PassRun:
                 date_from=date_from,
                 date_to=date_to,
             )
-            t1 = self.clock()
-            rows = [*page.rows, *getattr(page, "invalid_rows", [])]
-            parsed, skipped = parse_rows(rows)
-            return _Fetched(page, rows, parsed, skipped, t1 - t0, self.clock() - t1)
 
         seen: set[Any] = set()  # distinct rows read (pages shifting may repeat some)
         previous_ids: list[Any] | None = None
@@ -823,19 +802,12 @@ class _PassRun:
             upcoming: Future | None = None
             for number in range(1, MAX_PAGES + 1):
                 t0 = self.clock()
-                fetched = upcoming.result() if upcoming is not None else fetch(number)
+                page = upcoming.result() if upcoming is not None else fetch(number)
                 upcoming = None
-                # Time this thread waited for the page; a prefetched page's own fetch and parse
-                # ran beside the previous write and are counted apart.
-                waited = self.clock() - t0
-                page, rows, parsed, skipped = (
-                    fetched.page,
-                    fetched.rows,
-                    fetched.parsed,
-                    fetched.skipped,
-                )
+                t1 = self.clock()
                 if self.server_started is None:
                     self.server_started = _server_time(page, near=self.now)
+                rows = [*page.rows, *getattr(page, "invalid_rows", [])]
                 ids = [row.get("id") if isinstance(row, dict) else repr(row) for row in rows]
                 seen.update(ids)
                 if not rows:
@@ -851,14 +823,14 @@ class _PassRun:
                 if more and pool is not None:
                     upcoming = pool.submit(fetch, number + 1)
 
+                parsed, skipped = parse_rows(rows)
                 if self.heartbeat is not None:
                     self.heartbeat()  # e.g. the lease check: raising here writes nothing
                 t2 = self.clock()
                 stored = store_page(parsed, skipped, now=self.now, known_skipped=self.known_skipped)
                 t3 = self.clock()
-                self.result.fetch_seconds += fetched.fetch_seconds
-                self.result.parse_seconds += fetched.parse_seconds
-                self.result.wait_seconds += waited
+                self.result.fetch_seconds += t1 - t0
+                self.result.parse_seconds += t2 - t1
                 self.result.write_seconds += t3 - t2
                 self.result.count(stored)
                 if stored.changed:
