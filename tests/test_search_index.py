@@ -62,3 +62,80 @@ def test_the_index_and_its_triggers_exist():
                 "SELECT indexname FROM pg_indexes WHERE indexname = 'orders_app_order_search_trgm'"
             )
             assert cursor.fetchone() is not None
+
+
+# --- The sync's bulk writes (migration 0004) ----------------------------------------------------
+
+
+def _fts_rowids() -> set[int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rowid FROM orders_app_order_fts")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _index_is_consistent() -> bool:
+    """FTS5's own check of an external-content index against orders_app_order."""
+    from django.db import DatabaseError
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO orders_app_order_fts(orders_app_order_fts, rank) "
+                "VALUES ('integrity-check', 1)"
+            )
+    except DatabaseError:
+        return False
+    return True
+
+
+def _parsed(order_id: int, name: str, *, status: str = "PENDING", updated: str = ""):
+    from orders_app.clopos.payloads import parse_order
+    from tests.test_payloads import raw_order
+
+    raw = raw_order(order_id, status=status)
+    raw["payload"]["customer"] = {**(raw["payload"].get("customer") or {}), "name": name}
+    if updated:
+        raw["updated_at"] = updated
+    return parse_order(raw)
+
+
+@pytest.mark.django_db
+def test_orders_the_sync_stores_are_found_and_the_index_stays_consistent():
+    from orders_app.services.sync import store_orders
+
+    store_orders([_parsed(501, "Rəşad Hüseynov"), _parsed(502, "Лейла Алиева")])
+    assert found("hüseynov") == {501}
+    assert found("алиева") == {502}
+
+    # A status change alone, then a changed name: the index follows both.
+    store_orders([_parsed(501, "Rəşad Hüseynov", status="ACCEPTED", updated="2030-01-01 10:00:00")])
+    store_orders([_parsed(502, "Leyla Əliyeva", updated="2030-01-01 10:00:00")])
+    assert found("hüseynov") == {501}
+    assert found("алиева") == set()
+    assert found("əliyeva") == {502}
+    if connection.vendor == "sqlite":
+        assert _fts_rowids() == {501, 502}
+        assert _index_is_consistent()
+
+
+@pytest.mark.django_db
+def test_the_bulk_marker_never_outlives_its_transaction():
+    from django.db import IntegrityError, transaction
+
+    from orders_app.services.search_index import BATCH_TABLE, indexed_in_one_go
+    from orders_app.services.sync import store_orders
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's index only")
+    store_orders([_parsed(601, "Aysel Məmmədli")])
+    # An insert the database refuses: the page's transaction rolls back, the marker with it.
+    with pytest.raises(IntegrityError), transaction.atomic(), indexed_in_one_go([601]):
+        Order.objects.create(**Order.objects.filter(id=601).values()[0])
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {BATCH_TABLE}")  # noqa: S608
+        assert cursor.fetchone()[0] == 0
+    # With the marker gone the per-row trigger indexes an ordinary insert again.
+    other = make_order(customer_name="Tural Nəsirov")
+    assert found("nəsirov") == {other.id}
+    assert _index_is_consistent()

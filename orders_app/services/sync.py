@@ -72,6 +72,7 @@ from orders_app.models import (
     Venue,
 )
 from orders_app.services.locks import LeaseLost
+from orders_app.services.search_index import indexed_in_one_go
 
 logger = logging.getLogger("orders_app.sync")
 
@@ -457,7 +458,8 @@ def store_orders(
 
     with transaction.atomic():
         if new:
-            ORDER_ROWS.insert([_order_values(p, now=now, first_seen_at=now) for p in new])
+            with indexed_in_one_go([p.id for p in new]):
+                ORDER_ROWS.insert([_order_values(p, now=now, first_seen_at=now) for p in new])
         if changed:
             ids = [p.id for p, _ in changed]
             ORDER_UPDATE_ROWS.update([_order_values(p, now=now) for p, _ in changed])
