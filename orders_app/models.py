@@ -123,7 +123,9 @@ class Order(models.Model):
 
 
 class OrderItem(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    # No index of its own: the unique (order, position) constraint's index serves the lookups by
+    # order (its first column), and a backfill then keeps one B-tree fewer per row.
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items", db_index=False)
     position = models.PositiveIntegerField()
     product_id = models.BigIntegerField(null=True, blank=True)
     name = models.CharField(max_length=255, blank=True)
@@ -146,7 +148,10 @@ class OrderItem(models.Model):
 
 
 class OrderItemModifier(models.Model):
-    item = models.ForeignKey(OrderItem, on_delete=models.CASCADE, related_name="modifiers")
+    # Served by the unique (item, position) constraint's index, as OrderItem.order is.
+    item = models.ForeignKey(
+        OrderItem, on_delete=models.CASCADE, related_name="modifiers", db_index=False
+    )
     position = models.PositiveIntegerField()
     modifier_id = models.BigIntegerField(null=True, blank=True)
     name = models.CharField(max_length=255, blank=True)
@@ -172,7 +177,10 @@ class OrderEvent(models.Model):
         SEEN = "seen", "First seen by Pass"
         STATUS = "status", "Status changed"
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    # Served by orderevent_order_idx (order, observed_at).
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     from_status = models.CharField(max_length=32, blank=True)
     to_status = models.CharField(max_length=32, blank=True)
