@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from orders_app.clopos.payloads import (
     PayloadError,
+    canonical_json,
     content_hash,
     parse_modifier,
     parse_order,
@@ -612,6 +613,62 @@ def test_nan_infinity_nul_and_lone_surrogates_are_cleaned_so_any_database_can_st
     assert order.raw["payload"]["meta"]["service_charge_value"] == "Infinity"
     assert any("stored cleaned" in w for w in order.warnings)
     assert json.loads(order.raw_json) == order.raw
+
+
+# --- Canonical JSON (orjson, checked against the standard library) ------------------------------
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+def _stdlib(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+@settings(max_examples=400, deadline=None)
+@given(json_values)
+def test_canonical_json_means_what_the_standard_library_means(value):
+    try:
+        expected = json.loads(_stdlib(value))
+    except ValueError:
+        with pytest.raises(ValueError):
+            canonical_json(value)
+        return
+    text = canonical_json(value)
+    assert json.loads(text) == expected
+    if isinstance(value, dict):  # the same content in another key order: the same text
+        assert canonical_json(dict(reversed(list(value.items())))) == text
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), -float("nan")])
+def test_canonical_json_refuses_nan_and_infinity_wherever_they_hide(bad):
+    with pytest.raises(ValueError):
+        canonical_json({"payload": {"products": [{"meta": {"price": bad}}]}})
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        15_761_223,  # pickles as 47 7f f0 00: the same bytes as a non-finite float's start
+        "G\x7f\U0001f355",  # and inside a string
+        1e308,
+        -0.0,
+        5e-324,
+    ],
+)
+def test_canonical_json_is_not_fooled_by_bytes_that_look_like_infinity(value):
+    raw = raw_order(customer_ref_id=value)
+    assert json.loads(canonical_json(raw))["customer_ref_id"] == value
+    assert not any("stored cleaned" in w for w in parse_order(raw).warnings)
 
 
 def test_clean_payloads_are_kept_as_the_very_same_object():

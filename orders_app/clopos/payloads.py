@@ -16,11 +16,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import pickle  # only pickle.dumps, to look for non-finite floats: nothing is ever loaded
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+import orjson
 
 from orders_app.text import search_text_for
 
@@ -356,8 +359,39 @@ def _parse_unusual_timestamp(value: str) -> datetime | None:
 
 def canonical_json(raw: Any) -> str:
     """``raw`` as compact JSON with sorted keys: the same text for the same content.
-    Raises ValueError for NaN or Infinity, which JSON (and the database) cannot hold."""
+    Raises ValueError for NaN or Infinity, which JSON (and the database) cannot hold.
+
+    orjson writes it (~4 µs for a 2 KB order against ~30 µs for the standard library, on every
+    order of every page). orjson writes NaN and Infinity as null instead of refusing them, so
+    they are looked for apart: in a protocol-5 pickle every float is the opcode ``G`` and eight
+    big-endian bytes, and a non-finite one has all its exponent bits set (~5 µs). A match that
+    is not a float after all (the same bytes inside a string or an integer) is settled by the
+    standard library. Whatever orjson refuses (integers beyond 64 bits, lone surrogates) goes
+    to the standard library as well, which then decides as it always did."""
+    try:
+        text = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # orjson.JSONEncodeError is one
+        return _stdlib_canonical_json(raw)
+    if _NON_FINITE_FLOAT.search(pickle.dumps(raw, protocol=5)):
+        _stdlib_canonical_json(raw)  # raises ValueError if there really is one
+    return text.decode()
+
+
+_NON_FINITE_FLOAT = re.compile(rb"G[\x7f\xff][\xf0-\xff]")
+
+
+def _stdlib_canonical_json(raw: Any) -> str:
     return json.dumps(raw, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def fast_json(value: Any) -> str:
+    """Compact JSON text for storing a value that came from a JSON document (an item's or a
+    modifier's raw part of an already cleaned order): orjson, or the standard library for what
+    orjson refuses."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"))
 
 
 _LONE_SURROGATE = re.compile(

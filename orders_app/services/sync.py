@@ -55,6 +55,7 @@ from orders_app.clopos.payloads import (
     ParsedOrder,
     PayloadError,
     compact,
+    fast_json,
     json_safe,
     parse_order,
     parse_sale_type,
@@ -261,6 +262,8 @@ class Rows:
                         if sqlite and encoder is None and v.text:
                             return v.text  # what adapt_json_value makes, without a second dump
                         v = v.value
+                    if sqlite and encoder is None:
+                        return fast_json(v)  # SQLite stores the text; ~5x faster than json.dumps
                     return ops.adapt_json_value(v, encoder)
 
             if adapter is not None:
