@@ -119,6 +119,8 @@ def test_run_starts_demo_stack_and_ctrl_c_stops_every_process(stack_env):
     assert proc.returncode == 0, "".join(output)[-3000:]
     assert "pass: stopped" in "".join(output)
     assert "restarting in" not in "".join(output), "Ctrl-C must stop children, not restart them"
+    # Every child stopped on the Ctrl-C itself: none had to be killed after the grace period.
+    assert "did not stop" not in "".join(output), "".join(output)[-3000:]
     # No child is left behind in the process group.
     time.sleep(0.5)
     leftover = subprocess.run(

@@ -130,8 +130,20 @@ class Stack:
         child.process = subprocess.Popen(child.argv, cwd=self.base_dir)
         child.started_at = time.monotonic()
 
-    def stop_all(self, grace: float = 10.0) -> None:
+    def stop_all(self, grace: float = 10.0, settle: float = 0.0) -> None:
+        """SIGTERM every child still running, SIGKILL what is left after ``grace`` seconds.
+
+        ``settle``: first give the children that long to stop by themselves. After Ctrl-C they
+        already have the terminal's SIGINT (it goes to the whole process group), and a second
+        signal a moment later can hang gunicorn's master for good: its signal handler puts the
+        signal on a queue.Queue whose lock the interrupted main loop may be holding (seen with
+        gunicorn 27: "Handling signal: int", the workers gone, the master never exiting)."""
         self.stopping = True
+        deadline = time.monotonic() + settle
+        while time.monotonic() < deadline and any(
+            child.process and child.process.poll() is None for child in self.children
+        ):
+            time.sleep(0.05)
         for child in reversed(self.children):
             if child.process and child.process.poll() is None:
                 child.process.send_signal(signal.SIGTERM)
@@ -155,7 +167,10 @@ class Stack:
             return 1
         self.children = self.plan(bind=bind, demo=demo)
 
+        received: list[int] = []
+
         def on_signal(signum, frame):
+            received.append(signum)
             raise KeyboardInterrupt
 
         # Both installed explicitly: a shell that starts us in the background may have left
@@ -184,7 +199,8 @@ class Stack:
             return self.watch()
         except KeyboardInterrupt:
             self.say("\npass: stopping…")
-            self.stop_all()
+            # Ctrl-C reached the children too (one process group): let them stop on that.
+            self.stop_all(settle=3.0 if received[:1] == [signal.SIGINT] else 0.0)
             self.say("pass: stopped")
             return 0
         finally:
