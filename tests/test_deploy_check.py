@@ -204,3 +204,61 @@ def test_nginx_accepts_the_site(tmp_path):
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+# --- gunicorn's access log ---------------------------------------------------------------------
+
+
+def _gunicorn_logger(tmp_path, monkeypatch):
+    """The logger deploy/gunicorn.conf.py configures, writing its access log to a file."""
+    from gunicorn.config import Config
+
+    monkeypatch.setenv("GUNICORN_ACCESS_LOG", str(tmp_path / "access.log"))
+    namespace: dict = {}
+    exec(compile((DEPLOY / "gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), namespace)  # noqa: S102
+    config = Config()
+    for name in ("accesslog", "access_log_format", "logger_class"):
+        config.set(name, namespace[name])
+    return config.logger_class(config), tmp_path / "access.log"
+
+
+def _answer(logger, path, status, query="token=5-0-fresh"):
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"{path}?{query}",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+    }
+    resp = SimpleNamespace(
+        status=f"{status} X", status_code=status, sent=0, headers=[("Content-Length", "0")]
+    )
+    logger.access(resp, SimpleNamespace(headers=[]), environ, timedelta(milliseconds=3))
+
+
+def test_unchanged_wall_polls_stay_out_of_the_access_log_and_everything_else_is_in(
+    tmp_path, monkeypatch
+):
+    logger, log = _gunicorn_logger(tmp_path, monkeypatch)
+    _answer(logger, "/wall/poll/", 204)
+    _answer(logger, "/wall/poll/", 200)
+    _answer(logger, "/wall/poll/", 403)
+    _answer(logger, "/orders/rows/", 204)
+    _answer(logger, "/healthz", 200, query="")
+    for handler in logger.access_log.handlers:
+        handler.flush()
+
+    lines = log.read_text().splitlines()
+    assert [
+        (line.split('path="')[1].split('"')[0], line.split("status=")[1][:3]) for line in lines
+    ] == [
+        ("/wall/poll/", "200"),
+        ("/wall/poll/", "403"),
+        ("/orders/rows/", "204"),
+        ("/healthz", "200"),
+    ]
+    assert not any("token=" in line for line in lines)  # paths only, never the query string
