@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -38,6 +39,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 import requests
 import urllib3
 
@@ -90,6 +92,25 @@ class OrdersPage:
     raw_meta: dict
     # Items of ``data`` that were not JSON objects: kept so the caller can record them.
     invalid_rows: list[object] = field(default_factory=list)
+
+
+def _loads(raw: bytes) -> Any:
+    """JSON from a response body: orjson (a 200-order page in ~2 ms against ~5 ms), and the
+    standard library for what orjson refuses but Clopos may still send (NaN and Infinity,
+    integers beyond 64 bits, broken UTF-8 or lone surrogates): the payload parser then cleans
+    those, as it always has. The standard library's error is the one raised.
+
+    orjson turns integers beyond 64 bits into floats without a word, so a body with a run of 19
+    or more digits goes to the standard library too (ids and phone numbers are far shorter)."""
+    if _LONG_DIGITS.search(raw):
+        return json.loads(raw)
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
+
+
+_LONG_DIGITS = re.compile(rb"\d{19}")
 
 
 # --- Query strings: PHP bracket encoding -------------------------------------------------------
@@ -769,7 +790,7 @@ class CloposClient:
         parse_error = False
         if raw.strip():
             try:
-                body = json.loads(raw)
+                body = _loads(raw)
             except (ValueError, UnicodeDecodeError):
                 parse_error = True
 
