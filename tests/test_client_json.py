@@ -10,18 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from orders_app.clopos.client import _loads
-
-values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**80), max_value=2**80)
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
-    ),
-    max_leaves=20,
-)
+from tests.strategies import json_values
 
 
 def same(a, b) -> bool:
@@ -38,7 +27,7 @@ def same(a, b) -> bool:
 
 
 @settings(max_examples=400, deadline=None)
-@given(values, st.booleans())
+@given(json_values, st.booleans())
 def test_any_body_decodes_as_the_standard_library_decodes_it(value, ascii_only):
     body = json.dumps(value, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
     try:

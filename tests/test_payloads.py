@@ -24,6 +24,7 @@ from orders_app.clopos.payloads import (
     to_decimal,
 )
 from orders_app.clopos.payloads import _Notes as Notes
+from tests.strategies import json_values
 
 DOCUMENTED_ORDER: dict[str, Any] = {
     "id": 1,
@@ -616,18 +617,6 @@ def test_nan_infinity_nul_and_lone_surrogates_are_cleaned_so_any_database_can_st
 
 
 # --- Canonical JSON (orjson, checked against the standard library) ------------------------------
-
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
-    ),
-    max_leaves=20,
-)
 
 
 def _stdlib(value: Any) -> str:
