@@ -35,6 +35,7 @@ from tests.drills.harness import (
     score,
     wait_until,
 )
+from tests.fixtures.simulator import token_windows
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -472,17 +473,6 @@ def test_database_locked_for_a_moment_while_a_pass_writes(
 
 
 # --- 5. A runner stalled in a long wait, and the lease ------------------------------------------
-
-
-def token_windows(sim) -> list[tuple[float, float]]:
-    """When each x-token the simulator saw was first and last used, in order."""
-    windows: dict[str, tuple[float, float]] = {}
-    with sim.lock:
-        entries = [e for e in sim.request_log if e.headers.get("x-token")]
-    for entry in entries:
-        first, last = windows.get(entry.headers["x-token"], (entry.at, entry.at))
-        windows[entry.headers["x-token"]] = (min(first, entry.at), max(last, entry.at))
-    return sorted(windows.values())
 
 
 def test_a_runner_stalled_past_its_lease_never_syncs_beside_the_next_one(

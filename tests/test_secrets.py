@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 import requests
 
 from orders_app.clopos.simulator import SimClient
+from tests.fixtures.net import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT_ID = "pass-secret-test-client"
@@ -26,12 +26,6 @@ INTEGRATOR = "secret-test-integrator"
 MANAGER_PASSWORD = "Manager-pass-91b7c3d2e8"
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

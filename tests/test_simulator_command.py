@@ -15,13 +15,9 @@ import pytest
 import requests
 from django.conf import settings
 
+from tests.fixtures.net import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start(*args: str) -> subprocess.Popen:

@@ -26,6 +26,7 @@ from orders_app.management.commands.sync_orders import (
 from orders_app.models import Order, SyncState
 from orders_app.services.locks import lease_acquire
 from orders_app.services.sync import Progress
+from tests.fixtures.simulator import token_windows
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -354,17 +355,6 @@ def test_sigterm_during_a_backfill_finishes_the_page_and_exits_zero(proc_env, si
     assert stored % 20 == 0  # whole pages only
     assert f"created={stored} " in out
     assert sync_state(proc_env["db"])["backfill_completed_at"] is None
-
-
-def token_windows(sim) -> list[tuple[float, float]]:
-    """When each x-token the simulator saw was first and last used, oldest first."""
-    windows: dict[str, tuple[float, float]] = {}
-    with sim.lock:
-        entries = [e for e in sim.request_log if e.headers.get("x-token")]
-    for entry in entries:
-        first, last = windows.get(entry.headers["x-token"], (entry.at, entry.at))
-        windows[entry.headers["x-token"]] = (min(first, entry.at), max(last, entry.at))
-    return sorted(windows.values())
 
 
 @pytest.mark.slow

@@ -36,6 +36,7 @@ import pytest
 from django.conf import settings
 
 from orders_app.clopos.payloads import ParsedOrder, PayloadError, parse_order
+from tests.fixtures.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -389,14 +390,6 @@ def audit(env: dict[str, str]) -> dict:
     if done.returncode != 0:
         raise AssertionError(f"audit failed: {done.stderr}")
     return json.loads(done.stdout)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(check: Callable[[], Any], *, timeout: float, every: float = 0.05) -> Any:
