@@ -182,3 +182,21 @@ def test_a_known_channel_filters_on_one_column_so_one_index_serves_it():
         and '"type"' not in as_integration.split("WHERE")[1]
     )
     assert '"type" = new_app' in unknown and '"integration" = new_app' in unknown
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sort", ["created", "updated"])
+def test_search_results_sort_by_time_to_the_microsecond_with_or_without_a_fraction(sort):
+    """The searched page sorts by the stored value (text on SQLite); a whole second, written
+    without a fraction, must still sort before the same second plus half."""
+    base = datetime(2026, 3, 1, 12, 0, 40, tzinfo=ZoneInfo("UTC"))
+    times = [base, base + timedelta(microseconds=500_000), base + timedelta(seconds=1)]
+    ids = [
+        make_order(customer_name="Səbinə Quliyeva", created_at=t, updated_at=t).id for t in times
+    ]
+    make_order(customer_name="Someone Else", created_at=base, updated_at=base)
+
+    page = board_page(filters=filters_from(f"q=quliyeva&sort={sort}"))
+
+    assert [o.id for o in page.orders] == ids[::-1]
+    assert page.total == 3

@@ -20,8 +20,19 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    CharField,
+    Count,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from orders_app.models import (
@@ -282,7 +293,7 @@ def _searched_page(base: QuerySet[Order], *, filters: BoardFilters, page_size: i
     sort them here, then load the page by id. One scan instead of two, and no walk down the
     created_at index fetching every row when fewer than a page match (a phone number)."""
     sort_field = SORTS.get(filters.sort, SORTS["created"])[0].lstrip("-")
-    hits = list(base.order_by().values_list("id", "status", sort_field))
+    hits = _hits(base, sort_field)
     counts: dict[str, int] = {}
     for _, status, _ in hits:
         counts[status] = counts.get(status, 0) + 1
@@ -303,6 +314,25 @@ def _searched_page(base: QuerySet[Order], *, filters: BoardFilters, page_size: i
             )
         )
     return _page(filters, orders, counts, total, page, num_pages, page_size)
+
+
+def _hits(base: QuerySet[Order], sort_field: str) -> list[tuple[int, str, Any]]:
+    """(id, status, sort key) of every match, read through the bare cursor: a common surname
+    over all dates matches ~7,000 of 100,000 orders, and Django's row handling plus a datetime
+    per row cost ~60 ms of a ~65 ms answer. On SQLite the key is the stored text (ISO in UTC,
+    which sorts as the times do: "2026-10-10 02:40:40.969805"), so no datetime is built; on
+    PostgreSQL the driver's own datetimes are cheap."""
+    key: Any = F(sort_field)
+    if connection.vendor == "sqlite":
+        # As text ("created_at || ''"): the expression has no declared type, so sqlite3 hands
+        # back the stored string instead of converting it.
+        key = Concat(key, Value(""), output_field=CharField())
+    sql, params = (
+        base.order_by().annotate(sort_key=key).values_list("id", "status", "sort_key").query
+    ).sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _status_counts(base: QuerySet[Order], filters: BoardFilters) -> dict[str, int]:
