@@ -211,7 +211,6 @@ MENU: tuple[Product, ...] = (
     Product(504, "Cheesecake", 6.0, "dessert"),
     Product(505, "Şəkər çörəyi", 1.5, None, 6),
 )
-MENU_BY_ID = {p.id: p for p in MENU}
 
 PEOPLE: tuple[str, ...] = (
     "Rəşad Məmmədov",
