@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from orders_app.clopos.simulator import MODIFIER_SHAPES, modifier_shape
-from orders_app.clopos.simulator.data import HOSTILE
+from orders_app.clopos.simulator.restaurant import HOSTILE
 from tests.fixtures.simulator import authenticated_session
 
 NOW = datetime(2026, 2, 5, 12, 0, tzinfo=UTC)

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from orders_app.clopos.simulator import jwt
-from orders_app.clopos.simulator.data import STATUSES, Features
+from orders_app.clopos.simulator.factory import STATUSES, Features
 from orders_app.clopos.simulator.faults import FAULT_KINDS
 from orders_app.clopos.simulator.query import as_list, flat, parse_brackets
 from orders_app.clopos.simulator.ratelimit import Decision

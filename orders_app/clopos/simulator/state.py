@@ -28,18 +28,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from orders_app.clopos.simulator import jwt
-from orders_app.clopos.simulator.data import (
-    CHANNELS,
+from orders_app.clopos.simulator.factory import (
     MODIFIER_SHAPES,
-    SALE_TYPES,
     STATUSES,
-    VENUES,
     Features,
     OrderFactory,
     make_customers,
 )
 from orders_app.clopos.simulator.faults import FAULT_KINDS, FaultPlan
 from orders_app.clopos.simulator.ratelimit import SlidingWindowLimiter
+from orders_app.clopos.simulator.restaurant import CHANNELS, SALE_TYPES, VENUES
 
 SORT_FIELDS = ("id", "created_at", "updated_at")
 FILTER_FIELDS = (
