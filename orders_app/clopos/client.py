@@ -34,7 +34,6 @@ import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -54,6 +53,7 @@ from orders_app.clopos.errors import (
     CloposTestModeError,
     CloposUnavailable,
 )
+from orders_app.clopos.paging import DEFAULT_MAX_PAGES, OrdersPage, page_from_body, walk_pages
 
 logger = logging.getLogger("orders_app.clopos")
 
@@ -66,7 +66,6 @@ RATE_LIMIT_FALLBACK_WAIT = 5.0  # a 429 without RateLimit-Reset
 RATE_LIMIT_MAX_WAIT = 120.0  # never trust a hostile header to park us for hours
 BUDGET_WINDOW = 60.0  # seconds: requests_per_minute is a sliding window over this
 MAX_BODY_BYTES = 64 * 1024 * 1024
-DEFAULT_MAX_PAGES = 5000
 
 OnRequest = Callable[[str, str, "int | None", float], None]
 
@@ -79,19 +78,6 @@ _CREDENTIALS_REJECTED = (
     "Clopos rejected the credentials: check CLOPOS_CLIENT_ID / CLOPOS_CLIENT_SECRET / "
     "CLOPOS_BRAND (and that the Open API add-on is enabled in the Clopos back office)"
 )
-
-
-@dataclass(frozen=True)
-class OrdersPage:
-    """One page of ``GET /orders``: the raw order dicts plus the envelope around them."""
-
-    rows: list[dict]
-    total: int | None
-    page: int
-    limit: int
-    raw_meta: dict
-    # Items of ``data`` that were not JSON objects: kept so the caller can record them.
-    invalid_rows: list[object] = field(default_factory=list)
 
 
 def _loads(raw: bytes) -> Any:
@@ -213,18 +199,6 @@ def _header_number(headers: Mapping[str, str], name: str) -> float | None:
     if value != value or value < 0:  # NaN or negative
         return None
     return value
-
-
-def _int_or_none(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
 
 
 def _epoch_seconds(value: object) -> float | None:
@@ -455,54 +429,10 @@ class CloposClient:
         return max(1, min(MAX_LIMIT, value))
 
     def _page(self, body: dict, *, page: int, limit: int) -> OrdersPage:
-        data = body.get("data")
-        total = _int_or_none(body.get("total"))
-        meta = {k: v for k, v in body.items() if k != "data"}
-        if isinstance(data, dict) and isinstance(data.get("data"), list):
-            # A Laravel paginator inside ``data``: {data: [...], total, per_page, ...}
-            meta.update({k: v for k, v in data.items() if k != "data"})
-            total = total if total is not None else _int_or_none(data.get("total"))
-            data = data["data"]
-        if total is None and isinstance(body.get("pagination"), dict):
-            total = _int_or_none(body["pagination"].get("total"))
-        if data is None:
-            data = []
-        if not isinstance(data, list):
-            raise CloposBadResponse(
-                f"Clopos sent a list page whose data is a {type(data).__name__}, not a list",
-                status=200,
-            )
-        rows = [row for row in data if isinstance(row, dict)]
-        invalid = [row for row in data if not isinstance(row, dict)]
-        if invalid:
-            logger.warning("clopos_invalid_rows page=%s count=%s", page, len(invalid))
-        return OrdersPage(
-            rows=rows, total=total, page=page, limit=limit, raw_meta=meta, invalid_rows=invalid
-        )
+        return page_from_body(body, page=page, limit=limit)
 
     def _walk(self, fetch: Callable[[int], OrdersPage]) -> Iterator[OrdersPage]:
-        received = 0
-        previous_ids: list[object] | None = None
-        for number in range(1, self.max_pages + 1):
-            result = fetch(number)
-            ids = [row.get("id") for row in result.rows]
-            if previous_ids is not None and ids and ids == previous_ids:
-                logger.warning("clopos_page_repeated page=%s: the server ignores page=", number)
-                return
-            yield result
-            count = len(result.rows) + len(result.invalid_rows)
-            received += count
-            if count == 0:
-                return
-            if result.total is not None:
-                if received >= result.total:
-                    return
-            elif count < result.limit:
-                return
-            previous_ids = ids
-        logger.warning(
-            "clopos_page_cap pages=%s: stopped walking at the safety cap", self.max_pages
-        )
+        return walk_pages(fetch, max_pages=self.max_pages)
 
     def _list_all(self, path: str) -> list[dict]:
         def fetch(number: int) -> OrdersPage:
