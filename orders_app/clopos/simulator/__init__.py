@@ -75,10 +75,12 @@ orders over time), ``api`` (the contract, transport-free), ``server`` (HTTP), ``
 
 from __future__ import annotations
 
+from orders_app.clopos.simulator.brand import Simulator
+from orders_app.clopos.simulator.clock import Clock
+from orders_app.clopos.simulator.config import SimClient, SimulatorConfig
 from orders_app.clopos.simulator.factory import MODIFIER_SHAPES, Features, modifier_shape
 from orders_app.clopos.simulator.faults import FAULT_KINDS
 from orders_app.clopos.simulator.server import SimulatorServer, serve_forever, serve_in_thread
-from orders_app.clopos.simulator.state import Clock, SimClient, Simulator, SimulatorConfig
 
 __all__ = [
     "FAULT_KINDS",

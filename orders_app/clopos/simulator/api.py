@@ -19,18 +19,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from orders_app.clopos.simulator import jwt
-from orders_app.clopos.simulator.factory import STATUSES, Features
+from orders_app.clopos.simulator.brand import LogEntry, Simulator
+from orders_app.clopos.simulator.config import SimClient
+from orders_app.clopos.simulator.factory import Features
 from orders_app.clopos.simulator.faults import FAULT_KINDS
+from orders_app.clopos.simulator.order import STATUSES
 from orders_app.clopos.simulator.query import as_list, flat, parse_brackets
 from orders_app.clopos.simulator.ratelimit import Decision
-from orders_app.clopos.simulator.state import (
-    FILTER_FIELDS,
-    SORT_FIELDS,
-    LogEntry,
-    OrderQuery,
-    SimClient,
-    Simulator,
-)
+from orders_app.clopos.simulator.store import FILTER_FIELDS, SORT_FIELDS, OrderQuery
 
 PREFIX = "/open-api/v2"
 MAX_LIMIT = 1000

@@ -35,7 +35,6 @@ from orders_app.clopos.simulator.restaurant import (
 )
 
 MODIFIER_SHAPES = ("modifier", "modificator", "id", "nested", "unknown")
-STATUSES = ("PENDING", "RECEIVED", "IGNORE", "DELIVERED")
 
 
 def format_phone(operator: str, digits: str, style: int) -> str:

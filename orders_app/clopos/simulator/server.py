@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from orders_app.clopos.simulator.api import PREFIX, Api, Response, error
-from orders_app.clopos.simulator.state import Simulator
+from orders_app.clopos.simulator.brand import Simulator
 
 logger = logging.getLogger("orders_app.clopos.simulator")
 

@@ -1,0 +1,144 @@
+"""The ``Simulator``: one simulated Clopos brand, the object tests and the HTTP layer hold.
+
+It puts the parts together (the clock, the order store, tokens, rate limiters, the fault plan,
+the request log) and offers the controls tests and drills use. The contract itself (which
+request gets which answer) is ``api.py``; HTTP is ``server.py``.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from orders_app.clopos.simulator.clock import Clock
+from orders_app.clopos.simulator.config import SimClient, SimulatorConfig
+from orders_app.clopos.simulator.faults import FaultPlan
+from orders_app.clopos.simulator.order import SimOrder
+from orders_app.clopos.simulator.ratelimit import SlidingWindowLimiter
+from orders_app.clopos.simulator.restaurant import SALE_TYPES, VENUES
+from orders_app.clopos.simulator.store import OrderQuery, OrderStore
+from orders_app.clopos.simulator.tokens import TokenIssuer
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    method: str
+    path: str  # relative to /open-api/v2, e.g. "/orders"
+    query: dict[str, str]  # flat: {"filters[0][1][0]": "PENDING"}
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+    fault: str | None = None
+    at: float = 0.0  # time.time()
+
+
+class Simulator:
+    """A Clopos brand with two venues, its orders over time, and its credentials.
+
+    Thread-safe: every public method takes the simulator lock."""
+
+    def __init__(self, config: SimulatorConfig | None = None):
+        self.config = config or SimulatorConfig()
+        self.lock = threading.RLock()
+        self.clock = Clock(self.config.now, frozen=self.config.frozen)
+        # The newest requests (a long demo run must not grow without bound).
+        self.request_log: deque[LogEntry] = deque(maxlen=self.config.request_log_size)
+        self.faults = FaultPlan(
+            kinds=self.config.faults,
+            rate=self.config.fault_rate,
+            every=self.config.fault_every,
+            seed=self.config.seed,
+        )
+        self.limiter = SlidingWindowLimiter(self.config.rate_limit, 60.0)
+        self.auth_limiter = SlidingWindowLimiter(self.config.auth_rate_limit, 60.0)
+        self.tokens = TokenIssuer(
+            seed=self.config.seed, ttl=self.config.token_ttl, secret=self.config.jwt_secret
+        )
+        self.store = OrderStore(self.config, self.clock, self.lock)
+
+    # --- orders, as the API reads them -------------------------------------------------------
+    @property
+    def version(self) -> int:
+        return self.store.version
+
+    def warm(self) -> None:
+        self.store.warm()
+
+    def query_orders(self, query: OrderQuery) -> list[SimOrder]:
+        """Every visible order matching ``query``, sorted. Caller must not mutate the list."""
+        return self.store.query_orders(query)
+
+    def order_json(self, order: SimOrder, relations: tuple[str, ...] = ()) -> bytes:
+        return order.to_json(relations)
+
+    def find(self, order_id: int, venue_id: int | None = None) -> SimOrder | None:
+        return self.store.find(order_id, venue_id)
+
+    # --- reference data ----------------------------------------------------------------------
+    def venues(self) -> list[dict[str, Any]]:
+        return copy.deepcopy(VENUES)
+
+    def sale_types(self) -> list[dict[str, Any]]:
+        return copy.deepcopy(SALE_TYPES)
+
+    # --- tokens ------------------------------------------------------------------------------
+    def all_clients(self) -> tuple[SimClient, ...]:
+        return (*self.config.clients, *self.config.extra_clients)
+
+    def issue_token(self, client: SimClient) -> tuple[str, int]:
+        return self.tokens.issue(client)
+
+    def token_expired(self, claims: dict[str, Any]) -> bool:
+        return self.tokens.expired(claims)
+
+    # --- controls for tests and drills -------------------------------------------------------
+    def expire_tokens(self) -> None:
+        """Every token issued so far answers 401 "Token expired" from now on."""
+        self.tokens.expire_all()
+
+    def inject(self, kind: str, count: int = 1) -> None:
+        """Answer the next ``count`` authenticated requests with fault ``kind``."""
+        self.faults.inject(kind, count)
+
+    def reset_log(self) -> None:
+        with self.lock:
+            self.request_log.clear()
+
+    def log(self, entry: LogEntry) -> None:
+        with self.lock:
+            self.request_log.append(entry)
+
+    def requests_to(self, path: str) -> list[LogEntry]:
+        with self.lock:
+            return [e for e in self.request_log if e.path == path]
+
+    def add_order(self, **overrides: Any) -> dict[str, Any]:
+        """Create an order "now" (simulator clock) and return it as GET /orders/{id} shows it;
+        the overrides are ``OrderStore.add_order``'s."""
+        return self.store.add_order(**overrides)
+
+    def set_status(self, order_id: int, status: str) -> dict[str, Any]:
+        """Move an order to ``status`` now; automatic progress stops for that order."""
+        return self.store.set_status(order_id, status)
+
+    def update_order(self, order_id: int, **changes: Any) -> dict[str, Any]:
+        """Edit an order now (``updated_at`` moves): top-level fields replace, ``payload`` merges,
+        ``status`` goes through set_status."""
+        return self.store.update_order(order_id, **changes)
+
+    def order(self, order_id: int, relations: tuple[str, ...] = ("receipt",)) -> dict[str, Any]:
+        """An order as the API serves it now."""
+        return self.store.order(order_id, relations)
+
+    def order_ids(self) -> list[int]:
+        return self.store.order_ids()
+
+    def summary(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                **self.store.summary(),
+                "requests": len(self.request_log),
+                "faults_pending": self.faults.pending(),
+            }
