@@ -2,9 +2,11 @@
 
 ``server.py`` puts this behind a real HTTP server. Every documented outcome is here:
 POST /auth (400 missing field, 400 Invalid integrator_id, 200 success:false test-mode,
-401 bad credentials, 200 JWT), the x-token checks (401 bodies), RateLimit-* headers and 429,
-GET /orders (page, limit, status, with[], date[], sort[], filters[][]), GET /orders/{id}
-(with the receipt relation), /venues and /sale-types. Control routes live under /_sim/.
+401 bad credentials, 200 JWT; docs/clopos.md §2), the x-token checks (401 bodies), RateLimit-*
+headers and 429 (§3), GET /orders (page, limit, status, with[], date[], sort[], filters[][]),
+GET /orders/{id} (with the receipt relation), PUT /orders/{id} (§4), /venues and /sale-types
+(§6). Parameters are checked in ``params.py``, faults drawn in ``faults.py``; the control
+routes under /_sim/ are ``controls.py``.
 """
 
 from __future__ import annotations
@@ -13,67 +15,40 @@ import json
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from orders_app.clopos.simulator import jwt
 from orders_app.clopos.simulator.brand import LogEntry, Simulator
 from orders_app.clopos.simulator.config import SimClient
-from orders_app.clopos.simulator.factory import Features
-from orders_app.clopos.simulator.faults import FAULT_KINDS
-from orders_app.clopos.simulator.order import STATUSES
-from orders_app.clopos.simulator.query import as_list, flat, parse_brackets
-from orders_app.clopos.simulator.ratelimit import Decision
-from orders_app.clopos.simulator.store import FILTER_FIELDS, SORT_FIELDS, OrderQuery
+from orders_app.clopos.simulator.controls import control
+from orders_app.clopos.simulator.faults import fault_response
+from orders_app.clopos.simulator.params import (
+    BadParameter,
+    date_param,
+    filters_param,
+    paging,
+    relations_param,
+    sort_direction,
+    sort_field,
+    status_param,
+)
+from orders_app.clopos.simulator.query import flat, parse_brackets
+from orders_app.clopos.simulator.responses import (
+    Response,
+    error,
+    json_response,
+    rate_limited,
+    token_expired,
+)
+from orders_app.clopos.simulator.store import SORT_FIELDS, OrderQuery
 
 PREFIX = "/open-api/v2"
-MAX_LIMIT = 1000
-JSON_TYPE = "application/json; charset=utf-8"
 SORTS_JSON = json.dumps(list(SORT_FIELDS)).encode()
 AUTH_FIELDS = ("client_id", "client_secret", "brand", "integrator_id")
 MISSING_AUTH = "Missing client_id, client_secret, brand, or integrator_id"
 TEST_MODE = "Integrator is in test mode. But brand is not in test mode"
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ORDER_PATH = re.compile(r"^/orders/([^/]+)$")
-_SIM_ORDER = re.compile(r"^/_sim/orders/(\d+)(/status)?$")
-
-HTML_GATEWAY_PAGE = b"""<!DOCTYPE html>
-<html><head><title>502 Bad Gateway</title></head>
-<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>
-"""
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
-    content_type: str = JSON_TYPE
-    delay: float = 0.0  # seconds the transport waits before answering (the "slow" fault)
-    fault: str | None = None
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-def json_response(status: int, data: Any, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(status, body, dict(headers or {}))
-
-
-def error(status: int, error_id: str | None, message: str, **extra: Any) -> Response:
-    body: dict[str, Any] = {"success": False}
-    if error_id is not None:
-        body["error"] = error_id
-    body["message"] = message
-    body.update(extra)
-    return json_response(status, body)
-
-
-class BadParameter(ValueError):
-    pass
 
 
 class Api:
@@ -94,13 +69,13 @@ class Api:
         path, query = parts.path, parts.query
         headers = {k.lower(): v for k, v in headers.items()}
         if path.startswith("/_sim/") or path == "/_sim":
-            return self.control(method, path, query, body)
+            return control(self.sim, method, path, body)
         if not (path == PREFIX or path.startswith(PREFIX + "/")):
             return error(404, "not_found", "Route not found")
         route = path[len(PREFIX) :] or "/"
         if route != "/" and route.endswith("/"):
             route = route.rstrip("/")
-        response = self.api(method, route, query, headers, body, client, started)
+        response = self.open_api(method, route, query, headers, body, client, started)
         self.sim.log(
             LogEntry(
                 method=method,
@@ -114,7 +89,7 @@ class Api:
         )
         return response
 
-    def api(
+    def open_api(
         self,
         method: str,
         route: str,
@@ -124,6 +99,8 @@ class Api:
         client: str,
         started: float,
     ) -> Response:
+        """POST /auth, or the gate every other route passes: x-token, rate limit, then a fault
+        (queued or drawn) in place of the real answer."""
         if route == "/auth":
             if method != "POST":
                 return error(405, "method_not_allowed", "Use POST /auth")
@@ -132,26 +109,24 @@ class Api:
         if not token:
             return error(401, "unauthorized", "Missing or invalid authentication headers")
         try:
-            claims = jwt.decode(token, self.sim.config.jwt_secret)
+            claims = self.sim.tokens.decode(token)
         except jwt.InvalidToken:
             return error(401, "Invalid token", "Invalid token")
         if self.sim.token_expired(claims):
-            expires_at = datetime.fromtimestamp(float(claims.get("exp", 0)), UTC)
-            return error(
-                401,
-                "Token expired",
-                "Token expired",
-                expires_at=expires_at.isoformat().replace("+00:00", "Z"),
-            )
+            return token_expired(claims)
         decision = self.sim.limiter.hit(f"{claims.get('integrator_id')}:{claims.get('brand')}")
         if not decision.allowed:
-            response = error(429, "rate_limited", "Too many requests. Retry later.")
-            response.headers.update(decision.headers())
-            return response
+            return rate_limited(decision.headers())
         fault = self.sim.faults.next()
         if fault is not None and fault != "slow":
-            response = self.fault_response(
-                fault, decision, route, method, query, headers, claims, body
+            response = fault_response(
+                fault,
+                claims=claims,
+                limit=decision.limit,
+                reset_after=self.sim.config.fault_429_reset,
+                real=lambda: self.route(
+                    method, route, query, headers, claims, time.perf_counter(), body
+                ),
             )
         else:
             response = self.route(method, route, query, headers, claims, started, body)
@@ -166,9 +141,7 @@ class Api:
     def auth(self, body: bytes, client: str) -> Response:
         decision = self.sim.auth_limiter.hit(f"ip:{client}")
         if not decision.allowed:
-            response = error(429, "rate_limited", "Too many requests. Retry later.")
-            response.headers.update(decision.headers())
-            return response
+            return rate_limited(decision.headers())
         try:
             data = json.loads(body or b"{}")
         except ValueError:
@@ -210,50 +183,6 @@ class Api:
                 "message": "Authentication successful",
             },
         )
-
-    # --- faults --------------------------------------------------------------------------------
-    def fault_response(
-        self,
-        fault: str,
-        decision: Decision,
-        route: str,
-        method: str,
-        query: str,
-        headers: dict[str, str],
-        claims: dict[str, Any],
-        body: bytes = b"",
-    ) -> Response:
-        if fault == "500":
-            return error(500, "internal_error", "Internal server error")
-        if fault == "504":
-            return error(504, "gateway_timeout", "Upstream Clopos API did not respond in time")
-        if fault == "429":
-            response = error(429, "rate_limited", "Too many requests. Retry later.")
-            response.headers.update(
-                {
-                    "RateLimit-Limit": str(decision.limit),
-                    "RateLimit-Remaining": "0",
-                    "RateLimit-Reset": str(self.sim.config.fault_429_reset),
-                }
-            )
-            return response
-        if fault == "html":
-            return Response(502, HTML_GATEWAY_PAGE, content_type="text/html; charset=utf-8")
-        if fault == "success_false":
-            return error(200, "upstream_error", "Upstream Clopos API returned an error")
-        if fault == "token_expired":
-            expires_at = datetime.fromtimestamp(float(claims.get("exp", 0)), UTC)
-            return error(
-                401,
-                "Token expired",
-                "Token expired",
-                expires_at=expires_at.isoformat().replace("+00:00", "Z"),
-            )
-        if fault == "truncated":
-            full = self.route(method, route, query, headers, claims, time.perf_counter(), body)
-            cut = max(1, len(full.body) // 2)
-            return Response(200, full.body[:cut], dict(full.headers))
-        raise AssertionError(f"unhandled fault {fault}")
 
     # --- authenticated routes ------------------------------------------------------------------
     def route(
@@ -381,169 +310,3 @@ class Api:
             + b"}"
         )
         return Response(200, body)
-
-    # --- /_sim/ controls -----------------------------------------------------------------------
-    def control(self, method: str, path: str, query: str, body: bytes) -> Response:
-        try:
-            data = json.loads(body) if body.strip() else {}
-        except ValueError:
-            return error(400, "invalid_json", "Body must be JSON")
-        if not isinstance(data, dict):
-            return error(400, "invalid_json", "Body must be a JSON object")
-        sim = self.sim
-        try:
-            if path == "/_sim/state" and method == "GET":
-                return json_response(200, {"success": True, "data": sim.summary()})
-            if path == "/_sim/orders" and method == "POST":
-                if isinstance(data.get("features"), dict):
-                    data["features"] = Features(**data["features"])
-                return json_response(201, {"success": True, "data": sim.add_order(**data)})
-            match = _SIM_ORDER.match(path)
-            if match and method in ("POST", "PATCH", "GET"):
-                order_id = int(match.group(1))
-                if method == "GET":
-                    return json_response(200, {"success": True, "data": sim.order(order_id)})
-                if match.group(2):
-                    order = sim.set_status(order_id, str(data.get("status", "")))
-                else:
-                    order = sim.update_order(order_id, **data)
-                return json_response(200, {"success": True, "data": order})
-            if path == "/_sim/faults" and method == "POST":
-                if "kind" in data:
-                    sim.inject(str(data["kind"]), int(data.get("count", 1)))
-                if any(k in data for k in ("kinds", "rate", "every")):
-                    sim.faults.configure(
-                        kinds=data.get("kinds"),
-                        rate=float(data["rate"]) if "rate" in data else None,
-                        every=int(data["every"]) if "every" in data else None,
-                    )
-                return json_response(
-                    200, {"success": True, "data": {"pending": sim.faults.pending()}}
-                )
-            if path == "/_sim/faults" and method == "DELETE":
-                sim.faults.clear()
-                return json_response(200, {"success": True, "data": {"kinds": FAULT_KINDS}})
-            if path == "/_sim/clock" and method == "POST":
-                if "advance" in data:
-                    sim.clock.advance(float(data["advance"]))
-                if "set" in data:
-                    sim.clock.set(datetime.fromisoformat(str(data["set"]).replace("Z", "+00:00")))
-                return json_response(200, {"success": True, "data": sim.summary()})
-            if path == "/_sim/tokens/expire" and method == "POST":
-                sim.expire_tokens()
-                return json_response(200, {"success": True})
-            if path == "/_sim/rate-limit" and method == "POST":
-                sim.limiter.set_limit(int(data["limit"]))
-                if data.get("reset", True):
-                    sim.limiter.reset()
-                return json_response(200, {"success": True})
-            if path == "/_sim/requests" and method == "GET":
-                with sim.lock:
-                    log = [entry.__dict__ for entry in sim.request_log]
-                return json_response(200, {"success": True, "data": log, "total": len(log)})
-            if path == "/_sim/requests" and method == "DELETE":
-                sim.reset_log()
-                return json_response(200, {"success": True})
-        except KeyError as exc:
-            return error(404, "not_found", str(exc.args[0] if exc.args else exc))
-        except (TypeError, ValueError) as exc:
-            return error(400, "invalid_parameter", str(exc))
-        return error(404, "not_found", f"No simulator control at {method} {path}")
-
-
-# --- query parameters ----------------------------------------------------------------------------
-def positive_int(value: Any, name: str, default: int, maximum: int | None = None) -> int:
-    if value is None or value == "":
-        return default
-    if not isinstance(value, str) or not value.isdigit() or int(value) < 1:
-        raise BadParameter(f"{name} must be a positive integer")
-    number = int(value)
-    if maximum is not None and number > maximum:
-        raise BadParameter(f"{name} must be between 1 and {maximum}")
-    return number
-
-
-def paging(params: dict[str, Any]) -> tuple[int, int]:
-    return (
-        positive_int(params.get("page"), "page", 1),
-        positive_int(params.get("limit"), "limit", 50, MAX_LIMIT),
-    )
-
-
-def status_param(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    if value not in STATUSES:
-        raise BadParameter(f"status must be one of {', '.join(STATUSES)}")
-    return value
-
-
-def date_param(params: dict[str, Any], index: str) -> str | None:
-    node = params.get("date")
-    if not isinstance(node, dict):
-        if node is None:
-            return None
-        raise BadParameter("date must be given as date[0] and date[1] (YYYY-MM-DD)")
-    value = node.get(index)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or not _DATE.match(value):
-        raise BadParameter(f"date[{index}] must be a date in YYYY-MM-DD format")
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        raise BadParameter(f"date[{index}] must be a date in YYYY-MM-DD format") from None
-    return value
-
-
-def sort_node(params: dict[str, Any]) -> dict[str, Any]:
-    node = params.get("sort")
-    if node is None:
-        return {}
-    if not isinstance(node, dict):
-        raise BadParameter("sort must be given as sort[0] (field) and sort[1] (1 or -1)")
-    return node
-
-
-def sort_field(params: dict[str, Any]) -> str:
-    value = sort_node(params).get("0") or "created_at"
-    if value not in SORT_FIELDS:
-        raise BadParameter(f"sort[0] must be one of {', '.join(SORT_FIELDS)}")
-    return value
-
-
-def sort_direction(params: dict[str, Any]) -> int:
-    value = sort_node(params).get("1") or "-1"
-    if value not in ("1", "-1", "asc", "desc"):
-        raise BadParameter("sort[1] must be 1 (ascending) or -1 (descending)")
-    return 1 if value in ("1", "asc") else -1
-
-
-def filters_param(node: Any) -> tuple[tuple[str, frozenset[str]], ...]:
-    if node is None:
-        return ()
-    if not isinstance(node, dict):
-        raise BadParameter("Invalid filter parameters")
-    result = []
-    for entry in as_list(node):
-        if not isinstance(entry, dict) or "0" not in entry or "1" not in entry:
-            raise BadParameter("Invalid filter parameters")
-        name, value = entry["0"], entry["1"]
-        if name not in FILTER_FIELDS:
-            raise BadParameter("Invalid filter parameters")
-        values = as_list(value) if isinstance(value, dict) else [value]
-        if not values or not all(isinstance(v, str) for v in values):
-            raise BadParameter("Invalid filter parameters")
-        result.append((name, frozenset(values)))
-    return tuple(result)
-
-
-def relations_param(node: Any) -> tuple[str, ...]:
-    names = []
-    for value in as_list(node):
-        if not isinstance(value, str):
-            continue
-        name = value.split(":", 1)[0].strip()
-        if name in ("customer", "receipt") and name not in names:
-            names.append(name)
-    return tuple(sorted(names))

@@ -19,8 +19,18 @@ from __future__ import annotations
 import random
 import threading
 from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from orders_app.clopos.simulator.responses import Response, error, rate_limited, token_expired
 
 FAULT_KINDS = ("500", "504", "slow", "429", "html", "truncated", "success_false", "token_expired")
+
+# What an nginx in front of the API sends when the upstream is gone: HTML, not JSON.
+HTML_GATEWAY_PAGE = b"""<!DOCTYPE html>
+<html><head><title>502 Bad Gateway</title></head>
+<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>
+"""
 
 
 class FaultPlan:
@@ -88,3 +98,38 @@ def check_kind(kind: str) -> str:
     if kind not in FAULT_KINDS:
         raise ValueError(f"unknown fault {kind!r}; known: {', '.join(FAULT_KINDS)}")
     return kind
+
+
+def fault_response(
+    fault: str,
+    *,
+    claims: dict[str, Any],
+    limit: int,
+    reset_after: int,
+    real: Callable[[], Response],
+) -> Response:
+    """The answer for ``fault`` in place of the real one (every kind but ``slow``, which the
+    API serves late instead). ``real`` builds the real answer, which ``truncated`` cuts."""
+    if fault == "500":
+        return error(500, "internal_error", "Internal server error")
+    if fault == "504":
+        return error(504, "gateway_timeout", "Upstream Clopos API did not respond in time")
+    if fault == "429":
+        return rate_limited(
+            {
+                "RateLimit-Limit": str(limit),
+                "RateLimit-Remaining": "0",
+                "RateLimit-Reset": str(reset_after),
+            }
+        )
+    if fault == "html":
+        return Response(502, HTML_GATEWAY_PAGE, content_type="text/html; charset=utf-8")
+    if fault == "success_false":
+        return error(200, "upstream_error", "Upstream Clopos API returned an error")
+    if fault == "token_expired":
+        return token_expired(claims)
+    if fault == "truncated":
+        full = real()
+        cut = max(1, len(full.body) // 2)
+        return Response(200, full.body[:cut], dict(full.headers))
+    raise AssertionError(f"unhandled fault {fault}")

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from orders_app.clopos.simulator.api import PREFIX, Api, Response, error
+from orders_app.clopos.simulator.api import PREFIX, Api
 from orders_app.clopos.simulator.brand import Simulator
+from orders_app.clopos.simulator.responses import Response, error
 
 logger = logging.getLogger("orders_app.clopos.simulator")
 
