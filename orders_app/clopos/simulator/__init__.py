@@ -1,7 +1,7 @@
 """The Clopos simulator: a fake Clopos Open API v2 brand on loopback, over real HTTP.
 
-It follows the documented contract in ``/work/shared/clopos/API.md`` ([D] exactly, [S]
-accepted, [I] liberal) under ``/open-api/v2`` and plays a Baku restaurant with two venues whose
+It follows the documented contract in ``docs/clopos.md`` ([D] exactly, [S] accepted, [I]
+liberal; the checklist is §9) under ``/open-api/v2`` and plays a Baku restaurant with two venues whose
 orders move PENDING → RECEIVED (1–4 min) → DELIVERED (20–50 min), some IGNORE.
 
 Command line (thin shell in ``orders_app/management/commands/clopos_simulator.py``)::
@@ -68,9 +68,20 @@ listed (``restrict_to_token_venue=True`` limits them to the token's venue); ``wi
 adds a top-level ``customer`` and ``with[]=receipt`` a ``receipt`` ``{id,
 service_notification_id, status 1|2}`` or null; faults apply to authenticated routes only.
 
-Modules: ``data`` (restaurant, menu, people, order generation), ``state`` (config, clock,
-orders over time), ``api`` (the contract, transport-free), ``server`` (HTTP), ``faults``,
-``ratelimit``, ``query`` (bracket parsing), ``jwt`` (HS256 with the standard library).
+Modules, one job each:
+
+- ``restaurant``: the demo restaurant as data (venues, sale types, channels, menu, people);
+- ``factory``: customers and orders drawn from it with a seeded random source;
+- ``config``: ``SimulatorConfig`` and the credentials (``SimClient``) it accepts;
+- ``clock``: simulator time and the way Clopos prints it;
+- ``order``: one order as served, kept encoded; ``store``: the orders over time (seeding,
+  live orders, status against the clock, sorted and filtered lists, the order controls);
+- ``tokens`` (issuing and expiring x-tokens, over ``jwt``: HS256 with the standard library),
+  ``ratelimit`` (sliding windows), ``faults`` (which request fails, and how);
+- ``brand``: the ``Simulator`` that holds those parts and offers the test controls;
+- ``api``: the contract, transport-free; ``params`` (list parameters), ``query`` (bracket
+  parsing), ``responses`` (the answer and the error envelope), ``controls`` (``/_sim/``);
+- ``server``: the HTTP server around ``api``, in a thread or in the foreground.
 """
 
 from __future__ import annotations

@@ -229,6 +229,8 @@ class Api:
         return None
 
     def envelope_tail(self, started: float) -> bytes:
+        """The success envelope's ``time``, ``timestamp`` and ``unix`` (docs/clopos.md §1), on
+        the simulator clock."""
         now = self.sim.clock.time()
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now))
         elapsed = int((time.perf_counter() - started) * 1000)

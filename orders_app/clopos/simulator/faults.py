@@ -2,7 +2,8 @@
 
 Kinds (``FAULT_KINDS``):
 - ``500``: gateway error, JSON body ``{"success":false,"error":"internal_error",...}``;
-- ``504``: upstream timeout, JSON body, as the gateway answers after its 8 s budget;
+- ``504``: upstream timeout, JSON body, as the gateway answers after its 8 s upstream budget
+  (docs/clopos.md §3);
 - ``slow``: the real answer, but only after ``slow_seconds`` (longer than the client timeout);
 - ``429``: rate limited, with ``RateLimit-Remaining: 0`` and ``RateLimit-Reset``;
 - ``html``: a 502 HTML gateway page (not JSON);

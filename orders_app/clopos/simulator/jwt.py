@@ -1,6 +1,6 @@
 """HS256 JSON Web Tokens with the standard library (hmac, hashlib, base64), for the simulator.
 
-The real gateway issues HS256 JWTs whose claims look like
+The real gateway issues HS256 JWTs (docs/clopos.md §2) whose claims look like
 ``{"token": "oauth_…", "brand", "stage", "venue_id", "integrator_id", "iat", "exp"}``.
 Clients must treat the token as opaque; only the simulator reads it back.
 """

@@ -1,4 +1,5 @@
-"""PHP/Laravel bracket query strings, parsed the way the Clopos gateway reads them.
+"""PHP/Laravel bracket query strings, parsed the way the Clopos gateway reads them
+(docs/clopos.md §3).
 
 ``filters[0][0]=status&filters[0][1][0]=PENDING&with[]=customer`` becomes
 ``{"filters": {"0": {"0": "status", "1": {"0": "PENDING"}}}, "with": {"0": "customer"}}``.

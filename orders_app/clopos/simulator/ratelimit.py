@@ -1,4 +1,5 @@
-"""A sliding one-minute window per key, as the Clopos gateway documents its limits."""
+"""A sliding one-minute window per key, as the Clopos gateway documents its limits
+(docs/clopos.md §3)."""
 
 from __future__ import annotations
 

@@ -23,8 +23,8 @@ logger = logging.getLogger("orders_app.clopos.simulator")
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: a requests.Session reuses one connection
-    # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm and
-    # the client's delayed ACK add ~40 ms to every keep-alive response.
+    # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm holds
+    # the body back until the client's delayed ACK, on every keep-alive response.
     disable_nagle_algorithm = True
     server_version = "clopos-simulator"
     timeout = 60  # an idle keep-alive connection is closed after this many seconds
