@@ -12,7 +12,8 @@ import pytest
 import requests
 import responses
 
-from orders_app.clopos.client import CloposClient, OrdersPage
+from orders_app.clopos.client import CloposClient
+from orders_app.clopos.config import SETTING_NAMES, ClientSettings
 from orders_app.clopos.errors import (
     CloposAuthError,
     CloposBadResponse,
@@ -24,6 +25,7 @@ from orders_app.clopos.errors import (
     CloposTestModeError,
     CloposUnavailable,
 )
+from orders_app.clopos.paging import OrdersPage
 
 BASE = "https://clopos.test/open-api/v2"
 AUTH = f"{BASE}/auth"
@@ -67,20 +69,25 @@ def rsps() -> Iterator[responses.RequestsMock]:
 
 
 def make_client(fake_time: FakeTime, **overrides: object) -> CloposClient:
-    kwargs: dict[str, object] = {
+    """Settings and collaborators in one set of keywords: names of ClientSettings fields go to
+    the settings, the rest (clock, sleep, session, ...) to the client."""
+    configuration: dict[str, object] = {
         "base_url": BASE,
         "client_id": "client-42",
         "client_secret": SECRET,
         "brand": "omega",
         "integrator_id": "integrator-7",
         "timeout": 2.0,
+    }
+    collaborators: dict[str, object] = {
         "clock": fake_time.clock,
         "now": fake_time.now,
         "sleep": fake_time.sleep,
         "rng": random.Random(1),
     }
-    kwargs.update(overrides)
-    return CloposClient(**kwargs)  # type: ignore[arg-type]
+    for name, value in overrides.items():
+        (configuration if name in SETTING_NAMES else collaborators)[name] = value
+    return CloposClient(ClientSettings(**configuration), **collaborators)  # type: ignore[arg-type]
 
 
 def auth_ok(token: str = JWT, *, expires_in: int = 3600, expires_at: object = "auto") -> dict:
@@ -122,14 +129,14 @@ def calls_to(rsps: responses.RequestsMock, url: str) -> list[responses.Call]:
 
 def test_a_client_with_no_credentials_is_a_config_error_naming_the_settings() -> None:
     with pytest.raises(CloposConfigError, match="CLOPOS_TOKEN") as caught:
-        CloposClient(base_url=BASE)
+        CloposClient(ClientSettings(base_url=BASE))
     assert "CLOPOS_CLIENT_SECRET" in str(caught.value)
     assert caught.value.retryable is False
 
 
 def test_incomplete_client_credentials_name_what_is_missing() -> None:
     with pytest.raises(CloposConfigError, match="CLOPOS_INTEGRATOR_ID"):
-        CloposClient(base_url=BASE, client_id="a", client_secret="b", brand="c")
+        ClientSettings(base_url=BASE, client_id="a", client_secret="b", brand="c")
 
 
 def test_from_settings_reads_clopos_settings_and_lets_keywords_win(settings) -> None:
@@ -218,7 +225,9 @@ def test_an_iso_expires_at_is_understood(rsps, fake_time) -> None:
 
 def test_a_ready_token_is_sent_as_is_without_signing_in(rsps, fake_time) -> None:
     rsps.get(ORDERS, json=orders_body([1]))
-    client = CloposClient(base_url=BASE, token="ready-x-token", sleep=fake_time.sleep)
+    client = CloposClient(
+        ClientSettings(base_url=BASE, token="ready-x-token"), sleep=fake_time.sleep
+    )
     client.orders_page()
     assert calls_to(rsps, AUTH) == []
     assert calls_to(rsps, ORDERS)[0].request.headers["x-token"] == "ready-x-token"
@@ -257,7 +266,7 @@ def test_a_rejected_ready_token_asks_for_a_fresh_token(rsps, fake_time) -> None:
         status=401,
         json={"success": False, "error": "unauthorized", "message": "Token expired"},
     )
-    client = CloposClient(base_url=BASE, token="old-token", sleep=fake_time.sleep)
+    client = CloposClient(ClientSettings(base_url=BASE, token="old-token"), sleep=fake_time.sleep)
     with pytest.raises(CloposAuthError, match="set a fresh CLOPOS_TOKEN"):
         client.orders_page()
     assert len(calls_to(rsps, ORDERS)) == 1

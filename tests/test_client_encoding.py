@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, unquote
 
 import pytest
 
-from orders_app.clopos.client import encode_query, orders_query, php_pairs
+from orders_app.clopos.query import encode_query, orders_query, php_pairs
 
 
 def decoded(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orders_app.clopos.client import _loads
+from orders_app.clopos.jsontext import load_json as _loads
 from tests.strategies import json_values
 
 

@@ -17,6 +17,7 @@ import pytest
 from django.conf import settings
 
 from orders_app.clopos.client import CloposClient
+from orders_app.clopos.config import SETTING_NAMES, ClientSettings
 from orders_app.clopos.errors import (
     CloposAuthError,
     CloposNotFound,
@@ -77,15 +78,16 @@ def sleeps() -> Sleeps:
 
 
 def client_for(server: SimulatorServer, sleeps: Sleeps, **overrides: object) -> CloposClient:
-    kwargs: dict[str, object] = {
+    configuration: dict[str, object] = {
         "base_url": server.base_url,
         **settings.CLOPOS_DEMO_CREDENTIALS,
         "timeout": 0.5,
         "requests_per_minute": 300,
-        "sleep": sleeps,
     }
-    kwargs.update(overrides)
-    return CloposClient(**kwargs)  # type: ignore[arg-type]
+    collaborators: dict[str, object] = {"sleep": sleeps}
+    for name, value in overrides.items():
+        (configuration if name in SETTING_NAMES else collaborators)[name] = value
+    return CloposClient(ClientSettings(**configuration), **collaborators)  # type: ignore[arg-type]
 
 
 def orders_requests(server: SimulatorServer) -> list:
@@ -326,7 +328,9 @@ def test_a_token_rejected_again_after_signing_in_is_given_up(server, sleeps) -> 
 
 def test_a_ready_token_works_until_it_expires_then_asks_for_a_fresh_one(server, sleeps) -> None:
     token, _ = server.simulator.issue_token(SimClient.demo())
-    client = CloposClient(base_url=server.base_url, token=token, timeout=0.5, sleep=sleeps)
+    client = CloposClient(
+        ClientSettings(base_url=server.base_url, token=token, timeout=0.5), sleep=sleeps
+    )
     assert len(client.orders_page(limit=5).rows) == 5
     server.simulator.expire_tokens()
     with pytest.raises(CloposAuthError, match="set a fresh CLOPOS_TOKEN"):
@@ -374,10 +378,9 @@ def test_nothing_listening_is_unavailable_and_names_the_base_url(sleeps) -> None
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     client = CloposClient(
-        base_url=f"http://127.0.0.1:{port}/open-api/v2",
-        token="t",
-        timeout=0.5,
-        max_retries=2,
+        ClientSettings(
+            base_url=f"http://127.0.0.1:{port}/open-api/v2", token="t", timeout=0.5, max_retries=2
+        ),
         sleep=sleeps,
     )
     with pytest.raises(CloposUnavailable, match="CLOPOS_BASE_URL") as caught:
@@ -416,10 +419,12 @@ def test_a_body_trickling_in_is_cut_off_at_twice_the_timeout(sleeps) -> None:
     ).start()
     try:
         client = CloposClient(
-            base_url=f"http://127.0.0.1:{httpd.server_address[1]}",
-            token="t",
-            timeout=0.2,
-            max_retries=0,
+            ClientSettings(
+                base_url=f"http://127.0.0.1:{httpd.server_address[1]}",
+                token="t",
+                timeout=0.2,
+                max_retries=0,
+            ),
             sleep=sleeps,
         )
         started = time.monotonic()

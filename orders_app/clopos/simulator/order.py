@@ -1,9 +1,9 @@
 """One simulated order as the API serves it, kept encoded so serving it costs a join.
 
-An order's status is not stored here by hand: the store (``store.py``) sets ``status``,
-``updated`` and ``received`` from the order's schedule and the clock; this module only turns
-those into the JSON a client sees (the dynamic fields, the ``integration_status`` an
-aggregator's order shows, the ``receipt`` relation).
+The store (``store.py``) decides an order's ``status``, ``updated`` and ``received`` from its
+schedule and the clock; this module turns them into the JSON a client sees: the fields that
+follow the state, the ``integration_status`` an aggregator's order shows, and the ``receipt``
+relation.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ def _dumps(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+# Served from the order's state rather than from its stored fields, and always present, even
+# when a test's edit drops them.
 _DYNAMIC = ("status", "integration_status", "created_at", "updated_at")
 
 
