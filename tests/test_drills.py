@@ -37,7 +37,7 @@ from tests.drills.harness import (
 )
 from tests.fixtures.simulator import token_windows
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.slow, pytest.mark.real_clock, pytest.mark.timeout(120)]
 
 PAGE = 20
 ORDERS = 120  # six pages of 20

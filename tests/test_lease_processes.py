@@ -26,7 +26,7 @@ from tests.drills.harness import (
     score,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.slow, pytest.mark.real_clock, pytest.mark.timeout(120)]
 
 ORDERS = 60
 START_MARGIN = 5.0  # seconds for both interpreters to load Django before the shared moment

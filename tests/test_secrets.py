@@ -25,7 +25,7 @@ BRAND = "secret-test-brand"
 INTEGRATOR = "secret-test-integrator"
 MANAGER_PASSWORD = "Manager-pass-91b7c3d2e8"
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.real_clock]
 
 
 @pytest.fixture
