@@ -267,6 +267,7 @@ def sync_state(database: Path) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.real_clock
 def test_two_runners_second_exits_or_waits_and_sigterm_stops_the_loop_cleanly(proc_env):
     start = proc_env["start"]
     loop = start("--loop", "--interval", "1")
@@ -295,6 +296,7 @@ def test_two_runners_second_exits_or_waits_and_sigterm_stops_the_loop_cleanly(pr
 
 
 @pytest.mark.slow
+@pytest.mark.real_clock
 def test_loop_survives_api_faults_keeps_the_cache_and_recovers(proc_env, simulator):
     loop = proc_env["start"]("--loop", "--interval", "0.5")
     read_lines_until(loop, "sync ok created=40")
@@ -315,6 +317,7 @@ def test_loop_survives_api_faults_keeps_the_cache_and_recovers(proc_env, simulat
 
 
 @pytest.mark.slow
+@pytest.mark.real_clock
 def test_one_shot_process_exit_codes(proc_env, simulator):
     start = proc_env["start"]
     ok = start()
@@ -337,6 +340,7 @@ def order_count(database: Path) -> int:
 
 
 @pytest.mark.slow
+@pytest.mark.real_clock
 def test_sigterm_during_a_backfill_finishes_the_page_and_exits_zero(proc_env, simulator_factory):
     big = simulator_factory(orders=4000, days=3)
     proc_env["env"].update(CLOPOS_BASE_URL=big.base_url, CLOPOS_PAGE_SIZE="20")
@@ -358,6 +362,7 @@ def test_sigterm_during_a_backfill_finishes_the_page_and_exits_zero(proc_env, si
 
 
 @pytest.mark.slow
+@pytest.mark.real_clock
 def test_a_runner_waiting_out_a_rate_limit_longer_than_its_lease_keeps_it(
     proc_env, simulator_factory
 ):
@@ -388,6 +393,7 @@ def test_a_runner_waiting_out_a_rate_limit_longer_than_its_lease_keeps_it(
 
 
 @pytest.mark.slow
+@pytest.mark.real_clock
 def test_loop_is_current_about_one_interval_after_clopos_comes_back(proc_env, simulator):
     sim = simulator.simulator
     loop = proc_env["start"]("--loop", "--interval", "1")
