@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from orders_app.clopos.redaction import redact
 from orders_app.models import WallKey
 
 # Where the grant lives in the session.
@@ -161,12 +161,9 @@ def _aware(value) -> datetime | None:
     return timezone.make_aware(value, UTC) if timezone.is_naive(value) else value
 
 
-_KEY_IN_TEXT = re.compile(r"([?&]key=)[^&\s\"']+")
-
-
 def redact_keys(text: str) -> str:
     """``/wall/?key=abc&venue=1`` -> ``/wall/?key=[redacted]&venue=1``."""
-    return _KEY_IN_TEXT.sub(r"\1[redacted]", text)
+    return redact(text, query_params=("key",))
 
 
 class RedactWallKeyFilter(logging.Filter):
