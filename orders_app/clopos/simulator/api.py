@@ -15,6 +15,7 @@ import json
 import re
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -51,7 +52,22 @@ TEST_MODE = "Integrator is in test mode. But brand is not in test mode"
 _ORDER_PATH = re.compile(r"^/orders/([^/]+)$")
 
 
+@dataclass(frozen=True)
+class ApiRequest:
+    """One request under /open-api/v2, as the routes read it."""
+
+    method: str
+    route: str  # relative to /open-api/v2, e.g. "/orders"
+    query: str  # the raw query string
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+    client: str  # the caller's address, the key of the POST /auth rate limit
+    started: float  # time.perf_counter() on arrival, for the envelope's "time"
+
+
 class Api:
+    """The contract over one ``Simulator``: ``handle`` answers a request and logs it."""
+
     def __init__(self, simulator: Simulator):
         self.sim = simulator
 
@@ -75,7 +91,8 @@ class Api:
         route = path[len(PREFIX) :] or "/"
         if route != "/" and route.endswith("/"):
             route = route.rstrip("/")
-        response = self.open_api(method, route, query, headers, body, client, started)
+        request = ApiRequest(method, route, query, headers, body, client, started)
+        response = self.open_api(request)
         self.sim.log(
             LogEntry(
                 method=method,
@@ -89,23 +106,14 @@ class Api:
         )
         return response
 
-    def open_api(
-        self,
-        method: str,
-        route: str,
-        query: str,
-        headers: dict[str, str],
-        body: bytes,
-        client: str,
-        started: float,
-    ) -> Response:
+    def open_api(self, request: ApiRequest) -> Response:
         """POST /auth, or the gate every other route passes: x-token, rate limit, then a fault
         (queued or drawn) in place of the real answer."""
-        if route == "/auth":
-            if method != "POST":
+        if request.route == "/auth":
+            if request.method != "POST":
                 return error(405, "method_not_allowed", "Use POST /auth")
-            return self.auth(body, client)
-        token = headers.get("x-token", "").strip()
+            return self.auth(request.body, request.client)
+        token = request.headers.get("x-token", "").strip()
         if not token:
             return error(401, "unauthorized", "Missing or invalid authentication headers")
         try:
@@ -124,12 +132,10 @@ class Api:
                 claims=claims,
                 limit=decision.limit,
                 reset_after=self.sim.config.fault_429_reset,
-                real=lambda: self.route(
-                    method, route, query, headers, claims, time.perf_counter(), body
-                ),
+                real=lambda: self.route(replace(request, started=time.perf_counter()), claims),
             )
         else:
-            response = self.route(method, route, query, headers, claims, started, body)
+            response = self.route(request, claims)
             if fault == "slow":
                 response.delay = self.sim.config.slow_seconds
         response.fault = fault
@@ -185,25 +191,18 @@ class Api:
         )
 
     # --- authenticated routes ------------------------------------------------------------------
-    def route(
-        self,
-        method: str,
-        route: str,
-        query: str,
-        headers: dict[str, str],
-        claims: dict[str, Any],
-        started: float,
-        body: bytes = b"",
-    ) -> Response:
+    def route(self, request: ApiRequest, claims: dict[str, Any]) -> Response:
+        method, route, started = request.method, request.route, request.started
+        query = request.query
         try:
-            venue_id = self.venue_for(headers, claims)
+            venue_id = self.venue_for(request.headers, claims)
             if route == "/orders":
                 if method != "GET":
                     return error(405, "method_not_allowed", "Only GET /orders is simulated")
                 return self.list_orders(parse_brackets(query), venue_id, started)
             match = _ORDER_PATH.match(route)
             if match and method == "PUT":
-                return self.ignore_order(match.group(1), body, venue_id)
+                return self.ignore_order(match.group(1), request.body, venue_id)
             if match:
                 if method != "GET":
                     return error(405, "method_not_allowed", "Use GET or PUT /orders/{id}")
