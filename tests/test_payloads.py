@@ -1,4 +1,4 @@
-"""Parsing Clopos order payloads at the boundary (orders_app/clopos/payloads.py)."""
+"""Parsing Clopos order payloads at the boundary (orders_app/clopos/payloads/)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from orders_app.clopos.payloads import (
     parse_venue,
     to_decimal,
 )
-from orders_app.clopos.payloads import _Notes as Notes
+from orders_app.clopos.payloads.readers import Notes
 from tests.strategies import json_values
 
 DOCUMENTED_ORDER: dict[str, Any] = {
