@@ -1,7 +1,7 @@
 """Customers and orders drawn from a seeded random source, shaped as Clopos order objects.
 
 Orders are shaped like the published example on the GET /orders page (docs/clopos.md §4).
-Modifiers come in every shape docs/clopos.md §9 item 6 lists, one shape per modifier group:
+Modifiers come in every shape docs/clopos.md §9 lists (unknown 6), one shape per modifier group:
 
 - ``modifier``:    ``{modifier_id, modifier_name, count, price, portion_size}`` (create-order body)
 - ``modificator``: ``{modificator_id, name, count, price}``
