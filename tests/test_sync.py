@@ -1,4 +1,4 @@
-"""Sync against the Clopos simulator over real HTTP (orders_app/services/sync.py)."""
+"""Sync against the Clopos simulator over real HTTP (orders_app/services/sync/)."""
 
 from __future__ import annotations
 
@@ -668,7 +668,7 @@ def test_a_pass_killed_midway_leaves_whole_pages_and_the_next_pass_converges(
             raise Killed
 
     with pytest.raises(SyncFailed) as caught:
-        sync_pass(client=make_client(simulator), heartbeat=die_before_the_third_page_is_written)
+        sync_pass(client=make_client(simulator), check_lease=die_before_the_third_page_is_written)
 
     assert isinstance(caught.value.__cause__, Killed)
     assert caught.value.internal

@@ -66,12 +66,6 @@ class Lease:
     expires_at: datetime
     renewed_at: datetime
 
-    def renew(self, *, now: datetime | None = None, force: bool = False) -> None:
-        lease_renew(self, now=now, force=force)
-
-    def release(self) -> None:
-        lease_release(self)
-
 
 def _ensure_row(name: str) -> None:
     if SyncLease.objects.filter(name=name).exists():
