@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint format bench clean system-deps test-sqlite test-postgres
+.PHONY: run test lint format bench clean system-deps test-sqlite test-postgres test-at
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Pass needs $(PYTHON) on PATH"; exit 1; }
@@ -35,19 +35,28 @@ run: $(STAMP) var/secret_key
 system-deps:
 	@bash .ci/system-deps
 
-## make test: dev dependencies, lint, migrations check, the whole suite.
+## make test: dev dependencies, lint, migrations check, the whole suite (SQLite, then the
+## non-browser tests again with the clock at 03:30 in Baku, then PostgreSQL).
 test: $(DEV_STAMP) system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	PASS_IGNORE_DOTENV=1 $(PY) manage.py makemigrations --check --dry-run
 	@echo "== test suite on SQLite =="
 	PASS_IGNORE_DOTENV=1 PASS_TESTING=1 DATABASE_URL= $(VENV)/bin/pytest
+	@echo "== test suite at 03:30 in Baku (faketime; browser tests aside) =="
+	PASS_IGNORE_DOTENV=1 PASS_TESTING=1 DATABASE_URL= $(PY) .ci/faketime_at.py 03:30 Asia/Baku -- \
+		$(VENV)/bin/pytest -p no:cacheprovider --ignore=tests/browser
 	@echo "== test suite on PostgreSQL =="
 	PASS_IGNORE_DOTENV=1 PASS_TESTING=1 $(PY) .ci/with_postgres.py -- $(VENV)/bin/pytest
 
-## The suite on one database only: `make test-sqlite` or `make test-postgres` (ARGS=... for pytest).
+## The suite on one database only: `make test-sqlite` or `make test-postgres` (ARGS=... for pytest);
+## `make test-at AT=22:40` runs it with the clock at that hour in Baku.
 test-sqlite: $(DEV_STAMP)
 	PASS_IGNORE_DOTENV=1 PASS_TESTING=1 DATABASE_URL= $(VENV)/bin/pytest $(ARGS)
+
+test-at: $(DEV_STAMP) system-deps
+	PASS_IGNORE_DOTENV=1 PASS_TESTING=1 DATABASE_URL= $(PY) .ci/faketime_at.py $(or $(AT),03:30) Asia/Baku -- \
+		$(VENV)/bin/pytest -p no:cacheprovider $(ARGS)
 
 test-postgres: $(DEV_STAMP) system-deps
 	PASS_IGNORE_DOTENV=1 PASS_TESTING=1 $(PY) .ci/with_postgres.py -- $(VENV)/bin/pytest $(ARGS)
