@@ -31,7 +31,7 @@ from typing import Any
 
 import requests
 
-from orders_app.clopos.config import DEFAULT_BASE_URL, MAX_LIMIT, SETTING_NAMES, ClientSettings
+from orders_app.clopos.config import MAX_LIMIT, SETTING_NAMES, ClientSettings
 from orders_app.clopos.decoding import (
     RATE_LIMIT_MAX_WAIT,
     decode_response,
@@ -48,14 +48,11 @@ from orders_app.clopos.errors import (
     CloposTestModeError,
     CloposUnavailable,
 )
-from orders_app.clopos.jsontext import load_json as _loads  # noqa: F401  (old import path)
 from orders_app.clopos.paging import OrdersPage, page_from_body, walk_pages
-from orders_app.clopos.query import encode_query, orders_query, php_pairs  # noqa: F401
+from orders_app.clopos.query import encode_query, orders_query
 from orders_app.clopos.redaction import redact
 
 logger = logging.getLogger("orders_app.clopos")
-
-__all__ = ["DEFAULT_BASE_URL", "MAX_LIMIT", "ClientSettings", "CloposClient", "OrdersPage"]
 
 RECEIPT_RELATION = "receipt:id,service_notification_id,status"
 TOKEN_REFRESH_MARGIN = 60.0  # seconds before expires_at at which a new JWT is fetched
