@@ -136,11 +136,29 @@ def test_the_password_is_not_even_checked_when_throttled(client, manager, settin
 
 
 @pytest.mark.django_db
-def test_failures_are_counted_per_username_across_addresses(client, manager):
-    for n in range(3):
-        attempt(client, "wrong", address=f"198.51.100.{n + 1}")
-    response = attempt(client, PASSWORD, address="198.51.100.99")
-    assert response.status_code == 429
+def test_failures_are_counted_per_username_from_one_address(client, manager):
+    fail(client, 3, address="198.51.100.1")
+    assert attempt(client, PASSWORD, address="198.51.100.1").status_code == 429
+
+
+@pytest.mark.django_db
+def test_strangers_failing_as_the_manager_elsewhere_cannot_lock_the_manager_out(client, manager):
+    """The review's lockout: failures for ``manager`` from five addresses, and in other
+    spellings, must not make the right password fail from the manager's own address."""
+    for n, name in enumerate(("manager", "MANAGER", " manager", "Manager", "manager ")):
+        attempt(client, "wrong", username=name, address=f"198.51.100.{n + 1}")
+    response = attempt(client, PASSWORD, address="203.0.113.50")
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(manager.pk)
+
+
+@pytest.mark.django_db
+@pytest.mark.urls(__name__)
+def test_one_bad_try_a_minute_from_elsewhere_never_locks_the_manager_out(client, manager):
+    for minute in range(12):
+        CLOCK.advance(60)
+        attempt(client, "wrong", address=f"198.51.100.{minute % 3 + 1}", url=TEST_LOGIN)
+    assert attempt(client, PASSWORD, address="203.0.113.50", url=TEST_LOGIN).status_code == 302
 
 
 @pytest.mark.django_db
@@ -155,10 +173,12 @@ def test_failures_are_counted_per_address_across_usernames(client, manager):
 
 
 @pytest.mark.django_db
-def test_username_case_and_spaces_do_not_make_a_fresh_allowance(client, manager):
+def test_username_case_and_spaces_do_not_make_a_fresh_allowance(client, manager, settings):
+    settings.LOGIN_THROTTLE_ATTEMPTS = 3
     for name in ("manager", "MANAGER", " Manager "):
         attempt(client, "wrong", username=name, address="198.51.100.1")
-    assert attempt(client, PASSWORD, address="198.51.100.2").status_code == 429
+    # Only two other usernames from this address: the address's own count is not what blocks.
+    assert attempt(client, PASSWORD, username=" MANAGER", address="198.51.100.1").status_code == 429
 
 
 @pytest.mark.django_db
@@ -233,6 +253,7 @@ for _ in range(int(sys.argv[3])):
 
 
 @pytest.mark.django_db
+@pytest.mark.real_clock
 def test_counts_are_shared_by_separate_worker_processes(manager, settings, tmp_path):
     """Gunicorn workers share one count: failures recorded at the same moment by other
     processes all count here (the file lock loses no update)."""
@@ -242,10 +263,11 @@ def test_counts_are_shared_by_separate_worker_processes(manager, settings, tmp_p
     assert [child.wait(timeout=60) for child in children] == [0, 0, 0]
     settings.LOGIN_THROTTLE_DIR = directory
     throttle = LoginThrottle.from_settings()
-    assert len(throttle.store.failures("u:manager", since=0)) == 75
+    assert len(throttle.store.failures("ua:manager\n203.0.113.7", since=0)) == 75
     assert len(throttle.store.failures("a:203.0.113.7", since=0)) == 75
-    assert throttle.check(username="manager", address="192.0.2.1").blocked
+    assert throttle.check(username="manager", address="203.0.113.7").blocked
     assert throttle.check(username="someone", address="203.0.113.7").blocked
+    assert not throttle.check(username="manager", address="192.0.2.1").blocked
 
 
 # --- Through a login view with an injected clock ----------------------------------------------

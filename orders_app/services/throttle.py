@@ -1,14 +1,21 @@
-"""Login throttling: failed attempts counted per username and per client address.
+"""Login throttling: failed attempts counted per (username, client address) and per address.
 
 Over ``LOGIN_THROTTLE_ATTEMPTS`` failures inside a sliding ``LOGIN_THROTTLE_WINDOW`` (seconds),
-for the username or for the address, the next attempt is refused before the password is
-checked. A successful login clears the username's count (not the address's: one valid account
-must not reset an address that is guessing other accounts' passwords).
+for the username *from that address*, or for the address whatever the username, the next
+attempt from there is refused before the password is checked. Never per username alone: then
+anyone could lock the owner out by failing as ``manager`` from anywhere (django-axes' combined
+lockout parameters, ``[["username", "ip_address"], "ip_address"]``, make the same choice). A
+successful login clears its (username, address) count, not the address's: one valid account
+must not reset an address that is guessing other accounts' passwords.
+
+Why not django-axes itself: it would do the same counting with three tables, a middleware, an
+authentication backend and django-ipware, and a database write per failed attempt; this module
+is exact across every worker on a host without touching the database, and ``CacheStore`` covers
+several hosts.
 
 Where the counts live. Django's default cache is per process (LocMem): with four gunicorn
 workers an attacker would get up to four times the allowance, and the count would vanish on
-every worker restart. We may not add a model, and a cache table needs ``createcachetable``
-outside migrations. So the default store is a directory of small files under ``VAR_DIR``
+every worker restart. So the default store is a directory of small files under ``VAR_DIR``
 (``FileStore``): one file per key, named by a keyed hash (no username or address readable on
 disk), and each read-modify-write is done under ``flock``, so the count is exact across every
 worker on the host and survives restarts. Several web *hosts* need a shared store: set
@@ -200,7 +207,7 @@ class CacheStore:
 class ThrottleDecision:
     blocked: bool
     retry_after: int = 0  # seconds until an attempt is allowed again
-    scope: str = ""  # "username", "address" or "username+address"
+    scope: str = ""  # "username@address", "address" or both, comma-separated
 
     @property
     def retry_minutes(self) -> int:
@@ -245,7 +252,12 @@ class LoginThrottle:
 
     @staticmethod
     def _keys(username: str, address: str) -> dict[str, str]:
-        keys = {"username": "u:" + normalize_username(username)}
+        """The counters an attempt is checked against. An empty username (a form error, never
+        counted) shares no bucket, and an unknown address leaves the username's alone."""
+        keys = {}
+        name = normalize_username(username)
+        if name:
+            keys["username@address"] = f"ua:{name}\n{address}"
         if address:
             keys["address"] = "a:" + address
         return keys
@@ -259,8 +271,6 @@ class LoginThrottle:
         since = now - self.window
         blocked: dict[str, float] = {}
         for scope, key in self._keys(username, address).items():
-            if scope == "username" and key == "u:":
-                continue
             stamps = self.store.failures(key, since=since)
             if len(stamps) >= self.attempts:
                 blocked[scope] = self._retry_after(stamps, now)
@@ -269,18 +279,18 @@ class LoginThrottle:
         return ThrottleDecision(
             blocked=True,
             retry_after=max(1, math.ceil(max(blocked.values()))),
-            scope="+".join(blocked),
+            scope=",".join(blocked),
         )
 
     def record_failure(self, *, username: str, address: str) -> None:
         now = self.clock()
-        for scope, key in self._keys(username, address).items():
-            if scope == "username" and key == "u:":
-                continue
+        for key in self._keys(username, address).values():
             self.store.add(key, now, since=now - self.window)
 
-    def record_success(self, *, username: str) -> None:
-        self.store.clear(self._keys(username, "")["username"])
+    def record_success(self, *, username: str, address: str) -> None:
+        key = self._keys(username, address).get("username@address")
+        if key is not None:
+            self.store.clear(key)
 
 
 def normalize_username(username: str) -> str:

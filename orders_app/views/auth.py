@@ -74,7 +74,7 @@ class ThrottledLoginView(LoginView):
 
         form = self.get_form()
         if form.is_valid():
-            self._safely(throttle.record_success, username=username)
+            self._safely(throttle.record_success, username=username, address=address)
             return self.form_valid(form)
         if form.has_error("__all__", "invalid_login") or form.has_error("__all__", "inactive"):
             self._safely(throttle.record_failure, username=username, address=address)
