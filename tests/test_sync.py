@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from django.utils import timezone
 from hypothesis import given, settings
 
 from orders_app.clopos.client import CloposClient
+from orders_app.clopos.config import ClientSettings
 from orders_app.clopos.payloads import content_hash, parse_order
 from orders_app.models import (
     Order,
@@ -33,6 +35,8 @@ from tests.test_payloads import messy_orders, raw_order, raw_product, with_produ
 
 pytestmark = pytest.mark.django_db
 
+SETTINGS_FIELDS = {f.name for f in dataclasses.fields(ClientSettings)}
+
 
 @pytest.fixture
 def make_client(settings):
@@ -46,13 +50,15 @@ def make_client(settings):
             "page_size": 10,
             "max_retries": 0,
             "timeout": 5,
-            "sleep": lambda _seconds: None,
             "backoff_base": 0.0,
         }
+        options = {"sleep": lambda _seconds: None, **defaults, **options}
+        configured = {k: options.pop(k) for k in list(options) if k in SETTINGS_FIELDS}
         client = CloposClient(
-            base_url=server.base_url,
-            **settings.CLOPOS_DEMO_CREDENTIALS,
-            **{**defaults, **options},
+            ClientSettings(
+                base_url=server.base_url, **settings.CLOPOS_DEMO_CREDENTIALS, **configured
+            ),
+            **options,
         )
         clients.append(client)
         return client
@@ -480,7 +486,9 @@ def test_a_bad_order_is_skipped_and_recorded_and_the_pass_goes_on():
     ]
     responses.get(f"{BASE}/orders", json=page_body(rows))
     register_reference_data()
-    client = CloposClient(base_url=BASE, token="t0ken-for-tests", sleep=lambda _s: None)
+    client = CloposClient(
+        ClientSettings(base_url=BASE, token="t0ken-for-tests"), sleep=lambda _s: None
+    )
 
     result = sync_pass(client=client)
 
@@ -504,7 +512,9 @@ def test_a_server_that_caps_the_page_size_is_read_to_its_total():
     for start in (0, 2, 4):  # we ask for 10 a page; the server gives 2
         responses.get(f"{BASE}/orders", json=page_body(rows[start : start + 2], total=5))
     register_reference_data()
-    client = CloposClient(base_url=BASE, token="t0ken-for-tests", sleep=lambda _s: None)
+    client = CloposClient(
+        ClientSettings(base_url=BASE, token="t0ken-for-tests"), sleep=lambda _s: None
+    )
 
     result = sync_pass(client=client, page_size=10)
 
@@ -518,7 +528,9 @@ def test_a_server_that_ignores_the_page_number_does_not_loop_for_ever():
     for _ in range(5):
         responses.get(f"{BASE}/orders", json=same)
     register_reference_data()
-    client = CloposClient(base_url=BASE, token="t0ken-for-tests", sleep=lambda _s: None)
+    client = CloposClient(
+        ClientSettings(base_url=BASE, token="t0ken-for-tests"), sleep=lambda _s: None
+    )
 
     result = sync_pass(client=client, page_size=2)
 
@@ -632,12 +644,14 @@ def test_success_after_failures_clears_the_failure_count(simulator, make_client)
 
 def test_wrong_credentials_fail_in_plain_words_without_the_secret(simulator, settings):
     client = CloposClient(
-        base_url=simulator.base_url,
-        client_id="pass-demo",
-        client_secret="wrong-secret-value",
-        brand="pass-demo",
-        integrator_id="pass-demo-integrator",
-        max_retries=0,
+        ClientSettings(
+            base_url=simulator.base_url,
+            client_id="pass-demo",
+            client_secret="wrong-secret-value",
+            brand="pass-demo",
+            integrator_id="pass-demo-integrator",
+            max_retries=0,
+        ),
         sleep=lambda _s: None,
     )
 
@@ -752,6 +766,28 @@ def test_should_stop_finishes_the_current_page_and_keeps_the_backfill_open(simul
     assert Order.objects.count() == 10
     assert SyncState.get().backfill_completed_at is None
     assert result.summary_line().startswith("sync stopped created=10 ")
+
+
+def test_a_stop_during_a_backfill_reads_at_most_one_page_ahead(simulator, make_client):
+    sim = simulator.simulator
+
+    sync_pass(client=make_client(simulator), should_stop=lambda: True)
+
+    assert [e.query.get("page") for e in sim.request_log if e.path == "/orders"] == ["1", "2"]
+
+
+def test_a_stop_asked_after_the_last_page_leaves_a_complete_pass(simulator, make_client):
+    pages = []
+
+    result = sync_pass(
+        client=make_client(simulator),
+        progress=pages.append,
+        should_stop=lambda: len(pages) >= 4,  # 40 orders, 10 a page: after the last one
+    )
+
+    assert result.ok and not result.stopped
+    assert result.summary_line().startswith("sync ok created=40 ")
+    assert SyncState.get().backfill_completed_at is not None
 
 
 def test_summary_line_reads_as_documented(simulator, make_client):

@@ -36,7 +36,8 @@ lost by reading ahead).
 
 from __future__ import annotations
 
-from orders_app.services.sync.bulk_writer import BulkWriter, EncodedJSON
+from orders_app.clopos.jsontext import EncodedJSON
+from orders_app.services.sync.bulk_writer import BulkWriter
 from orders_app.services.sync.failures import SyncFailed, failure_message, failure_record
 from orders_app.services.sync.parsing import Skip, parse_rows
 from orders_app.services.sync.plan import (

@@ -10,29 +10,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.backends.base.operations import BaseDatabaseOperations
 
-from orders_app.clopos.payloads import fast_json
-
-
-class EncodedJSON:
-    """A JSON value with its text already made (see ParsedOrder.raw_json)."""
-
-    __slots__ = ("text", "value")
-
-    def __init__(self, value: Any, text: str) -> None:
-        self.value = value
-        self.text = text
-
-
-# JSON null (Python None would be SQL NULL, which the NOT NULL raw columns refuse).
-JSON_NULL = EncodedJSON(None, "null")
-
-
-NO_WARNINGS = EncodedJSON([], "[]")
-
-
-def json_column(value: Any) -> Any:
-    """A value for a NOT NULL JSON column: None is stored as JSON null, not SQL NULL."""
-    return JSON_NULL if value is None else value
+from orders_app.clopos.jsontext import EncodedJSON, compact_json
 
 
 class BulkWriter:
@@ -86,7 +64,7 @@ class BulkWriter:
                     if sqlite and encoder is None:
                         # SQLite stores the text as it is: orjson's text, far cheaper to make
                         # than json.dumps's, reads back as the same value.
-                        return fast_json(v)
+                        return compact_json(v)
                     return ops.adapt_json_value(v, encoder)
 
             if adapter is not None:

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from orders_app.clopos.errors import CloposError
+from orders_app.clopos.redaction import redact
 from orders_app.models import SyncState
 from orders_app.services.locks import LeaseLost
 from orders_app.services.sync.results import PassResult
@@ -44,11 +45,8 @@ def failure_message(exc: BaseException) -> str:
             f"Sync stopped on an internal error ({type(exc).__name__}); "
             "the cache keeps what it had. See the sync_orders log for details."
         )
-    for name in ("CLOPOS_TOKEN", "CLOPOS_CLIENT_SECRET"):
-        secret = getattr(settings, name, "") or ""
-        if len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text[:1000]
+    secrets = [getattr(settings, name, "") for name in ("CLOPOS_TOKEN", "CLOPOS_CLIENT_SECRET")]
+    return redact(text, secrets=secrets)[:1000]
 
 
 def failure_record(result: PassResult, *, now: datetime | None = None) -> None:

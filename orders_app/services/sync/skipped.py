@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import F
 
-from orders_app.clopos.payloads import json_safe
+from orders_app.clopos.jsontext import storable_copy
 from orders_app.models import SkippedOrder
 from orders_app.services.sync.parsing import Skip
 from orders_app.services.sync.results import quote
@@ -23,7 +23,7 @@ SKIPPED_REFRESH = timedelta(minutes=10)
 
 def _skip_raw(raw: Any) -> dict:
     """An unusable payload as storable JSON (an object, cleaned of what databases refuse)."""
-    return json_safe(raw if isinstance(raw, dict) else {"value": raw})
+    return storable_copy(raw if isinstance(raw, dict) else {"value": raw})
 
 
 def skipped_order_writes(skipped: Sequence[Skip], *, now: datetime) -> list[Callable[[], None]]:

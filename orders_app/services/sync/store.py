@@ -11,21 +11,20 @@ from datetime import datetime
 from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
+from orders_app.clopos.jsontext import EncodedJSON, json_or_null
 from orders_app.clopos.payloads import ParsedOrder, compact
 from orders_app.models import Order, OrderEvent, OrderItem, OrderItemModifier, SkippedOrder
 from orders_app.services.search_index import indexed_in_one_go
-from orders_app.services.sync.bulk_writer import (
-    NO_WARNINGS,
-    BulkWriter,
-    EncodedJSON,
-    json_column,
-)
+from orders_app.services.sync.bulk_writer import BulkWriter
 from orders_app.services.sync.parsing import Skip
 from orders_app.services.sync.results import StoreResult
 from orders_app.services.sync.skipped import skipped_order_writes
 from orders_app.services.sync.version import data_version_bump
 
 logger = logging.getLogger("orders_app.sync")
+
+# An empty warnings list, its text made once for every order that has none.
+NO_WARNINGS = EncodedJSON([], "[]")
 
 ORDER_FIELDS = ["id", *ParsedOrder.COLUMNS, "parse_warnings", "synced_at"]
 NEW_ORDERS = BulkWriter(Order, [*ORDER_FIELDS, "first_seen_at"])
@@ -206,7 +205,7 @@ def _insert_items(orders: Sequence[ParsedOrder]) -> None:
             i.line_total,
             i.status,
             i.note,
-            json_column(i.raw),
+            json_or_null(i.raw),
         )
         for order in orders
         for i in order.items
@@ -233,7 +232,7 @@ def _insert_items(orders: Sequence[ParsedOrder]) -> None:
                 m.count,
                 m.price,
                 m.shape,
-                json_column(m.raw),
+                json_or_null(m.raw),
             )
             for order in with_modifiers
             for i in order.items

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import closing
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from orders_app.clopos.paging import DEFAULT_MAX_PAGES, walk_pages
 from orders_app.clopos.payloads import parse_timestamp
 from orders_app.models import SkippedOrder
 from orders_app.services.sync.parsing import parse_rows
@@ -18,7 +18,7 @@ from orders_app.services.sync.store import store_page
 logger = logging.getLogger("orders_app.sync")
 
 # The API publishes no cap on pages; a runaway walk stops here (200 x 5000 = a million rows).
-MAX_PAGES = 5000
+MAX_PAGES = DEFAULT_MAX_PAGES
 
 
 class StopRequested(Exception):
@@ -65,15 +65,21 @@ class PassRun:
         stop_before: datetime | None = None,
         prefetch: bool = False,
     ) -> None:
-        """Read pages 1, 2, ... and store each; stop on an empty page, a short one (when the
-        server gives no total), once ``total`` distinct rows have come, when a page repeats the
-        previous one, or (``stop_before``) once a page reaches back past that time.
+        """Read pages 1, 2, ... and store each, for as long as ``clopos.paging.walk_pages``
+        (the one stop rule: empty page, short page without a total, ``total`` distinct rows,
+        a repeated page, the safety cap) gives pages; also stop once a page reaches back past
+        ``stop_before``, and raise StopRequested between pages when ``should_stop`` says so.
 
         With ``prefetch`` (orders sorted so that pages never shift: created_at ascending) the
         next page is fetched in a helper thread while this one is parsed and written; the
         client is still used by one thread at a time."""
+        stop_asked = False
 
         def fetch(number: int) -> Any:
+            if stop_asked:
+                # should_stop said so after the page before: the walk had more pages, so this
+                # is a stop, not the end; raised before a request, so none is wasted.
+                raise StopRequested
             return self.client.orders_page(
                 page=number,
                 limit=self.page_size,
@@ -83,75 +89,72 @@ class PassRun:
                 date_to=date_to,
             )
 
-        seen: set[Any] = set()  # distinct rows read (pages shifting may repeat some)
-        previous_ids: list[Any] | None = None
-        # On the way out (last page, stop, error) the pool waits for a fetch in flight, so the
-        # client is never used by two threads at once.
-        pool = (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-prefetch")
-            if prefetch
-            else None
-        )
-        with pool or nullcontext():
-            upcoming: Future | None = None
-            for number in range(1, MAX_PAGES + 1):
-                t0 = self.clock()
-                page = upcoming.result() if upcoming is not None else fetch(number)
-                upcoming = None
-                t1 = self.clock()
-                if self.server_started is None:
-                    self.server_started = server_time(page, near=self.now)
-                rows = [*page.rows, *getattr(page, "invalid_rows", [])]
-                ids = [row.get("id") if isinstance(row, dict) else repr(row) for row in rows]
-                seen.update(ids)
-                if not rows:
-                    more = False
-                elif page.total is None:
-                    more = len(rows) >= (page.limit or self.page_size or 1)  # short page: last
-                else:
-                    more = len(seen) < page.total  # short pages too: the server may cap limit
-                if more and ids == previous_ids:
-                    logger.warning("sync_page_repeated page=%s mode=%s: stopping", number, mode)
-                    more = False
-                previous_ids = ids
-                if more and pool is not None:
-                    upcoming = pool.submit(fetch, number + 1)
+        def report(event: str, number: int) -> None:
+            if event == "repeated":
+                logger.warning("sync_page_repeated page=%s mode=%s: stopping", number, mode)
+            else:
+                logger.warning("sync_page_cap pages=%s mode=%s", number, mode)
 
-                parsed, skipped = parse_rows(rows)
-                if self.check_lease is not None:
-                    self.check_lease()  # raising here writes nothing of this page
-                t2 = self.clock()
-                stored = store_page(parsed, skipped, now=self.now, known_skipped=self.known_skipped)
-                t3 = self.clock()
-                self.result.fetch_seconds += t1 - t0
-                self.result.parse_seconds += t2 - t1
-                self.result.write_seconds += t3 - t2
-                self.result.count(stored)
-                self.result.pages += 1
-                self.result.orders_read += len(rows)
-                oldest: datetime | None = None
-                for order in parsed:
-                    if self.max_updated is None or order.updated_at > self.max_updated:
-                        self.max_updated = order.updated_at
-                    if oldest is None or order.updated_at < oldest:
-                        oldest = order.updated_at
-                if self.progress is not None:
-                    self.progress(
-                        Progress(
-                            mode=mode,
-                            pages=self.result.pages,
-                            orders=self.result.orders_read,
-                            total=page.total,
-                            elapsed=self.clock() - self.started,
-                        )
-                    )
-                if not more:
-                    return
-                if stop_before is not None and oldest is not None and oldest < stop_before:
-                    return
-                if self.should_stop is not None and self.should_stop():
-                    raise StopRequested
-            logger.warning("sync_page_cap pages=%s mode=%s", MAX_PAGES, mode)
+        walk = walk_pages(fetch, max_pages=MAX_PAGES, prefetch=prefetch, report=report)
+        # Closing the walk on the way out (stop, error) waits for a fetch in flight, so the
+        # client is never used by two threads at once.
+        with closing(walk) as pages:
+            try:
+                fetch_started = self.clock()
+                for page in pages:
+                    if stop_asked:
+                        raise StopRequested  # a page fetched ahead, after the stop: not written
+                    oldest = self._store(page, mode=mode, fetch_started=fetch_started)
+                    if stop_before is not None and oldest is not None and oldest < stop_before:
+                        return
+                    # Not raised here: when this was the last page the walk ends by itself and
+                    # the pass is complete, not stopped (fetch raises if there was more).
+                    if self.should_stop is not None and self.should_stop():
+                        stop_asked = True
+                    fetch_started = self.clock()
+            except Exception:
+                if stop_asked:
+                    # The page fetched ahead failed after the stop: the stop stands, as it
+                    # would have without reading ahead.
+                    raise StopRequested from None
+                raise
+
+    def _store(self, page: Any, *, mode: str, fetch_started: float) -> datetime | None:
+        """Parse and write one page, count it, tell ``progress``; the oldest ``updated_at`` on
+        the page (None for a page without a usable order)."""
+        t1 = self.clock()
+        if self.server_started is None:
+            self.server_started = server_time(page, near=self.now)
+        rows = [*page.rows, *getattr(page, "invalid_rows", [])]
+        parsed, skipped = parse_rows(rows)
+        if self.check_lease is not None:
+            self.check_lease()  # raising here writes nothing of this page
+        t2 = self.clock()
+        stored = store_page(parsed, skipped, now=self.now, known_skipped=self.known_skipped)
+        t3 = self.clock()
+        self.result.fetch_seconds += t1 - fetch_started
+        self.result.parse_seconds += t2 - t1
+        self.result.write_seconds += t3 - t2
+        self.result.count(stored)
+        self.result.pages += 1
+        self.result.orders_read += len(rows)
+        oldest: datetime | None = None
+        for order in parsed:
+            if self.max_updated is None or order.updated_at > self.max_updated:
+                self.max_updated = order.updated_at
+            if oldest is None or order.updated_at < oldest:
+                oldest = order.updated_at
+        if self.progress is not None:
+            self.progress(
+                Progress(
+                    mode=mode,
+                    pages=self.result.pages,
+                    orders=self.result.orders_read,
+                    total=page.total,
+                    elapsed=self.clock() - self.started,
+                )
+            )
+        return oldest
 
 
 def server_time(page: Any, *, near: datetime) -> datetime | None:
