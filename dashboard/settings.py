@@ -241,16 +241,14 @@ CURRENCY = envstr("CURRENCY", "₼")
 # Clopos publishes no money scale: figures are divided by MONEY_DIVISOR before display.
 MONEY_DIVISOR = envint("MONEY_DIVISOR", 1, minimum=1)
 MONEY_DECIMALS = envint("MONEY_DECIMALS", 2, minimum=0, maximum=4)
-ORDER_STATUSES = ["PENDING", "RECEIVED", "IGNORE", "DELIVERED"]
-_default_labels = "PENDING=New,RECEIVED=Accepted,IGNORE=Ignored,DELIVERED=Delivered"
-STATUS_LABELS: dict[str, str] = {}
-for _pair in envlist("STATUS_LABELS", _default_labels.split(",")):
-    _key, _sep, _label = _pair.partition("=")
-    if not _sep or not _label.strip():
-        raise ImproperlyConfigured(f"STATUS_LABELS entries look like PENDING=New; got {_pair!r}")
-    STATUS_LABELS[_key.strip().upper()] = _label.strip()
-for _status in ORDER_STATUSES:
-    STATUS_LABELS.setdefault(_status, _status.title())
+# The statuses and their label rules live in orders_app/vocabulary.py; these two settings are
+# what it reads (STATUS_LABELS="PENDING=New,..." from the environment).
+from orders_app import vocabulary as _vocabulary  # noqa: E402 - kept beside the settings it builds
+
+ORDER_STATUSES = list(_vocabulary.ORDER_STATUSES)
+STATUS_LABELS = _vocabulary.status_labels_from(
+    envlist("STATUS_LABELS", list(_vocabulary.DEFAULT_STATUS_LABELS))
+)
 BOARD_POLL_SECONDS = envint("BOARD_POLL_SECONDS", 5, minimum=1)
 BOARD_PAGE_SIZE = envint("BOARD_PAGE_SIZE", 50, minimum=5, maximum=500)
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from orders_app.models import Order
-from orders_app.selectors.orders import text_search_q
+from orders_app.selectors.order_filters import text_search_q
 from orders_app.text import search_text_for
 from tests.fixtures.orders import make_order
 

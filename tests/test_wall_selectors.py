@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.http import QueryDict
 
-from orders_app.forms.wall import DEFAULT_COLUMNS, wall_options
+from orders_app.forms.wall import wall_options
 from orders_app.models import Order
 from orders_app.selectors.wall import (
     Thresholds,
@@ -16,9 +16,14 @@ from orders_app.selectors.wall import (
     WallModifier,
     age_thresholds,
     all_day_counts,
-    channel_label,
-    column_label,
 )
+from orders_app.vocabulary import WALL_DEFAULT_COLUMNS as DEFAULT_COLUMNS
+from orders_app.vocabulary import wall_channel_label
+from orders_app.vocabulary import wall_column_label as column_label
+
+
+def channel_label(order: Order) -> str:
+    return wall_channel_label(integration=order.integration, order_type=order.type)
 
 
 def test_age_thresholds_parse_and_skip_malformed_entries():

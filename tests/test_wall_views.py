@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from orders_app.models import SyncState, WallKey
 from orders_app.selectors.sync import sync_health
-from orders_app.selectors.wall import wall_poll_state
+from orders_app.selectors.sync import sync_poll_state as wall_poll_state
 from orders_app.services.wall_keys import SESSION_KEY, hash_key, wall_key_create, wall_key_revoke
 from tests.fixtures.orders import make_order, mark_failing, mark_synced
 

@@ -1,15 +1,25 @@
-"""The board's query string, validated: status, from, to, channel, venue, q, sort, page.
+"""The board's query string, both ways: validated into BoardFilters, and written back.
 
-Every parameter is optional. Anything the form rejects becomes a form error on the page (and a
-400 for htmx requests); nothing a user can type into the URL reaches the database unchecked.
+Parameters: status, from, to, channel, venue, q, sort, page. Every one is optional. Anything
+the form rejects becomes a form error on the page (and a 400 for htmx requests); nothing a user
+can type into the URL reaches the database unchecked. This module is the one place that knows
+the parameters' names: the filter object itself has none.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
+from django.utils import timezone
+
+from orders_app.selectors.order_filters import DEFAULT_SORT, BoardFilters
+from orders_app.vocabulary import status_choices
 
 # Dates outside this range cannot be an order and would overflow date arithmetic.
 MIN_DATE = date(2000, 1, 1)
@@ -21,10 +31,6 @@ SORT_CHOICES = [
     ("created", "Newest created"),
     ("updated", "Recently updated"),
 ]
-
-
-def status_choices() -> list[tuple[str, str]]:
-    return [(s, settings.STATUS_LABELS.get(s, s.title())) for s in settings.ORDER_STATUSES]
 
 
 class BoardFilterForm(forms.Form):
@@ -80,3 +86,55 @@ class BoardFilterForm(forms.Form):
         if start and end and start > end:
             self.add_error("to", "The end date is before the start date.")
         return cleaned
+
+    def filters(self) -> BoardFilters:
+        """The valid parameters as filters (with errors, the fields that were fine)."""
+        data = self.cleaned_data
+        return BoardFilters(
+            statuses=tuple(dict.fromkeys(data.get("status") or ())),
+            date_from=data.get("from"),
+            date_to=data.get("to"),
+            channel=(data.get("channel") or "").strip(),
+            venue=data.get("venue"),
+            q=(data.get("q") or "").strip(),
+            sort=data.get("sort") or DEFAULT_SORT,
+            page=data.get("page") or 1,
+        )
+
+
+def board_query_pairs(filters: BoardFilters, **overrides: Any) -> list[tuple[str, str]]:
+    """The query-string pairs for ``filters`` (defaults left out), with some values replaced.
+
+    ``page`` resets to 1 unless it is overridden: a changed filter starts at the top."""
+    f = replace(filters, page=1) if "page" not in overrides else filters
+    f = replace(f, **overrides)
+    pairs: list[tuple[str, str]] = [("status", s) for s in f.statuses]
+    if f.date_from:
+        pairs.append(("from", f.date_from.isoformat()))
+    if f.date_to:
+        pairs.append(("to", f.date_to.isoformat()))
+    if f.channel:
+        pairs.append(("channel", f.channel))
+    if f.venue is not None:
+        pairs.append(("venue", str(f.venue)))
+    if f.q:
+        pairs.append(("q", f.q))
+    if f.sort and f.sort != DEFAULT_SORT:
+        pairs.append(("sort", f.sort))
+    if f.page and f.page > 1:
+        pairs.append(("page", str(f.page)))
+    return pairs
+
+
+def board_querystring(filters: BoardFilters, **overrides: Any) -> str:
+    return urlencode(board_query_pairs(filters, **overrides))
+
+
+def quick_ranges(*, today: date | None = None) -> dict[str, tuple[date, date]]:
+    """Today, Yesterday and Last 7 days, as inclusive (from, to) in TIME_ZONE."""
+    today = today or timezone.localdate(timezone=ZoneInfo(settings.TIME_ZONE))
+    return {
+        "Today": (today, today),
+        "Yesterday": (today - timedelta(days=1), today - timedelta(days=1)),
+        "Last 7 days": (today - timedelta(days=6), today),
+    }

@@ -14,18 +14,16 @@ from dataclasses import dataclass, field
 from django import forms
 from django.http import QueryDict
 
-WALL_STATUSES = ["PENDING", "RECEIVED", "DELIVERED", "IGNORE"]
-DEFAULT_COLUMNS = ("PENDING", "RECEIVED", "DELIVERED")
-OPEN_STATUSES = ("PENDING", "RECEIVED")
+from orders_app.vocabulary import WALL_DEFAULT_COLUMNS, WALL_STATUSES
+
 _CHANNEL = re.compile(r"^[\w.:\- ]{1,64}$")
-PARAMS = ("venue", "channel", "status", "theme", "dim", "allday")
 
 
 @dataclass(frozen=True)
 class WallOptions:
     venue: int | None = None
     channels: tuple[str, ...] = ()
-    columns: tuple[str, ...] = DEFAULT_COLUMNS
+    columns: tuple[str, ...] = WALL_DEFAULT_COLUMNS
     theme: str = "dark"
     dim: str = "auto"
     all_day: bool = True
@@ -37,7 +35,7 @@ class WallOptions:
         if self.venue is not None:
             items.append(("venue", str(self.venue)))
         items += [("channel", c) for c in self.channels]
-        if self.columns != DEFAULT_COLUMNS:
+        if self.columns != WALL_DEFAULT_COLUMNS:
             items += [("status", s) for s in self.columns]
         if self.theme != "dark":
             items.append(("theme", self.theme))
@@ -95,7 +93,7 @@ def wall_options(query: QueryDict) -> WallOptions:
         notices.append(f"Ignored {name}={shown}: {' '.join(errors)}")
     columns = tuple(s for s in WALL_STATUSES if s in (data.get("status") or []))
     # Canonical column order: New, Accepted, Done (then Ignored if asked for).
-    columns = tuple(sorted(columns, key=WALL_STATUSES.index)) or DEFAULT_COLUMNS
+    columns = tuple(sorted(columns, key=WALL_STATUSES.index)) or WALL_DEFAULT_COLUMNS
     return WallOptions(
         venue=data.get("venue"),
         channels=tuple(dict.fromkeys(data.get("channel") or [])),

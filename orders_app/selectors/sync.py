@@ -1,4 +1,5 @@
-"""How fresh the cache is: read by /healthz, the board header and the wall banner."""
+"""How fresh the cache is: read by /healthz, the board header and the wall banner; and the one
+poll token both pages poll with."""
 
 from __future__ import annotations
 
@@ -8,7 +9,19 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 
+from orders_app.fastpaths import sync_state_poll_row
 from orders_app.models import Order, SkippedOrder, SyncState
+
+
+def sync_is_stale(*, last_success_at: datetime | None, now: datetime, stale_after: int) -> bool:
+    """The one staleness rule: no success yet, or the last one more than ``stale_after`` s ago."""
+    return last_success_at is None or (now - last_success_at).total_seconds() > stale_after
+
+
+def poll_token(*, data_version: int, consecutive_failures: int, stale: bool) -> str:
+    """What the board and the wall poll with: it moves with the data, with each failed pass and
+    when the data turns stale, so an unchanged token means nothing on the page would change."""
+    return f"{data_version}-{consecutive_failures}-{'stale' if stale else 'fresh'}"
 
 
 @dataclass(frozen=True)
@@ -23,20 +36,20 @@ class SyncHealth:
     data_version: int
     source: str  # "demo", "live" or "" before the first pass
     stale_after: int
+    # Data older than SYNC_STALE_AFTER (or none yet): /healthz answers 503.
+    is_stale: bool
 
     @property
     def is_demo(self) -> bool:
         return self.source == "demo"
 
     @property
-    def is_stale(self) -> bool:
-        """Data older than SYNC_STALE_AFTER (or none yet): /healthz answers 503."""
-        return self.age_seconds is None or self.age_seconds > self.stale_after
-
-    @property
     def poll_token(self) -> str:
-        """What pages poll with: changes when the data or the health state changes."""
-        return f"{self.data_version}-{self.status}"
+        return poll_token(
+            data_version=self.data_version,
+            consecutive_failures=self.consecutive_failures,
+            stale=self.is_stale,
+        )
 
 
 def sync_health(*, now: datetime | None = None, stale_after: int | None = None) -> SyncHealth:
@@ -47,7 +60,9 @@ def sync_health(*, now: datetime | None = None, stale_after: int | None = None) 
     if state is None:
         state = SyncState(id=SyncState.SINGLETON_ID)
     age = (now - state.last_success_at).total_seconds() if state.last_success_at else None
-    is_stale = age is None or age > stale_after
+    is_stale = sync_is_stale(
+        last_success_at=state.last_success_at, now=now, stale_after=stale_after
+    )
     # Failing: errors while the data is old, or three failed passes in a row even if the last
     # success is still recent (the pages warn before the data goes stale).
     if state.consecutive_failures and (is_stale or state.consecutive_failures >= 3):
@@ -67,6 +82,28 @@ def sync_health(*, now: datetime | None = None, stale_after: int | None = None) 
         data_version=state.data_version,
         source=state.source or ("demo" if settings.CLOPOS_DEMO else ""),
         stale_after=stale_after,
+        is_stale=is_stale,
+    )
+
+
+@dataclass(frozen=True)
+class PollState:
+    """What an unchanged poll needs: the token, and the sync time to show beside it."""
+
+    token: str
+    last_success_at: datetime | None
+
+
+def sync_poll_state(*, now: datetime | None = None, stale_after: int | None = None) -> PollState:
+    """The poll token without the rest of ``sync_health``: one raw indexed query (a fast path,
+    see orders_app/fastpaths.py), for the wall's every poll. Always ``sync_health().poll_token``."""
+    version, last_success, failures = sync_state_poll_row()
+    now = now or timezone.now()
+    stale_after = settings.SYNC_STALE_AFTER if stale_after is None else stale_after
+    stale = sync_is_stale(last_success_at=last_success, now=now, stale_after=stale_after)
+    return PollState(
+        token=poll_token(data_version=version, consecutive_failures=failures, stale=stale),
+        last_success_at=last_success,
     )
 
 

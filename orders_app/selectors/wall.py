@@ -10,17 +10,22 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from orders_app.forms.wall import OPEN_STATUSES, WallOptions
-from orders_app.models import Order, OrderItem, SaleType, SyncState, Venue
+from orders_app.models import Order, OrderItem, SaleType, Venue
 from orders_app.selectors.sync import SyncHealth, sync_health
+from orders_app.vocabulary import (
+    OPEN_STATUSES,
+    SALE_KIND_LABELS,
+    sale_kind,
+    wall_channel_label,
+    wall_column_label,
+)
 
 # Cards rendered per column at most; the rest are counted into the "+N more" marker. The
 # browser hides further cards that do not fit the screen and adds them to the same marker.
@@ -29,77 +34,11 @@ MAX_CARDS = 40
 DONE_LOOKBACK = timedelta(days=2)
 ALL_DAY_MAX = 40
 
-SALE_KINDS = {"DELIVERY": "delivery", "TAKEAWAY": "takeaway", "IN": "in"}
-SALE_KIND_LABELS = {"delivery": "Delivery", "takeaway": "Takeaway", "in": "In venue"}
-_KNOWN_CHANNELS = {
-    "call_center_new": "Call centre",
-    "call_center": "Call centre",
-    "CALL_CENTER_ORDER": "Call centre",
-}
-
 
 @dataclass(frozen=True)
 class Thresholds:
     amber_minutes: float
     red_minutes: float
-
-
-@dataclass(frozen=True)
-class PollState:
-    """What an unchanged poll needs: the token, and the sync time to show beside it."""
-
-    token: str
-    last_success_at: datetime | None
-
-
-def _aware(value) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):  # some SQLite setups hand back text
-        from django.utils.dateparse import parse_datetime
-
-        value = parse_datetime(value)
-        if value is None:
-            return None
-    return timezone.make_aware(value, UTC) if timezone.is_naive(value) else value
-
-
-_POLL_SQL = None
-
-
-def wall_poll_state(*, now: datetime | None = None, stale_after: int | None = None) -> PollState:
-    """The wall's poll token from the sync state row, in one raw indexed query.
-
-    The token changes whenever ``sync_health().poll_token`` would (data version, and every input
-    of its status: consecutive failures and staleness against SYNC_STALE_AFTER), and on each
-    failed pass too. Raw SQL because this runs on every poll of every screen: the ORM's query
-    building costs ten times the query itself (measured: ~0.75 ms against ~0.05 ms).
-    """
-    global _POLL_SQL
-    if _POLL_SQL is None:
-        meta = SyncState._meta
-        cols = [
-            meta.get_field(f).column
-            for f in ("data_version", "last_success_at", "consecutive_failures", "id")
-        ]
-        q = connection.ops.quote_name
-        # Identifiers from model metadata, quoted; the value is a parameter.
-        _POLL_SQL = (
-            f"SELECT {q(cols[0])}, {q(cols[1])}, {q(cols[2])} FROM {q(meta.db_table)} "  # noqa: S608
-            f"WHERE {q(cols[3])} = %s"
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(_POLL_SQL, [SyncState.SINGLETON_ID])
-        row = cursor.fetchone()
-    version, last_success, failures = row if row else (0, None, 0)
-    last_success = _aware(last_success)
-    now = now or timezone.now()
-    stale_after = settings.SYNC_STALE_AFTER if stale_after is None else stale_after
-    stale = last_success is None or (now - last_success).total_seconds() > stale_after
-    return PollState(
-        token=f"{version}-{failures}-{'stale' if stale else 'fresh'}",
-        last_success_at=last_success,
-    )
 
 
 def age_thresholds(entries: list[str] | None = None) -> dict[str, Thresholds]:
@@ -117,23 +56,6 @@ def age_thresholds(entries: list[str] | None = None) -> dict[str, Thresholds]:
             continue
         result[status.strip().upper()] = Thresholds(amber_m, red_m)
     return result
-
-
-def channel_label(order: Order) -> str:
-    raw = order.integration or order.type
-    if not raw:
-        return ""
-    if raw in _KNOWN_CHANNELS:
-        return _KNOWN_CHANNELS[raw]
-    return raw.replace("_", " ").strip().title()[:24]
-
-
-def column_label(status: str) -> str:
-    """STATUS_LABELS, except that the default "Delivered" reads "Done" on the wall."""
-    label = settings.STATUS_LABELS.get(status, status.title())
-    if status == "DELIVERED" and label == "Delivered":
-        return "Done"
-    return label
 
 
 @dataclass(frozen=True)
@@ -167,10 +89,6 @@ class WallCard:
     @property
     def sale_kind_label(self) -> str:
         return SALE_KIND_LABELS.get(self.sale_kind, self.sale_type_name)
-
-    @property
-    def has_notes(self) -> bool:
-        return bool(self.comment) or any(i.note for i in self.items)
 
 
 @dataclass(frozen=True)
@@ -209,7 +127,7 @@ class WallBoard:
 
 def _sale_kinds() -> dict[int, tuple[str, str]]:
     return {
-        st.id: (SALE_KINDS.get((st.system_type or "").upper(), ""), st.name)
+        st.id: (sale_kind(st.system_type), st.name)
         for st in SaleType.objects.only("id", "name", "system_type")
     }
 
@@ -233,7 +151,7 @@ def _card(order: Order, sale_types: dict[int, tuple[str, str]], expires_at) -> W
         status=order.status,
         created_at=order.created_at,
         updated_at=order.updated_at,
-        channel=channel_label(order),
+        channel=wall_channel_label(integration=order.integration, order_type=order.type),
         sale_kind=kind,
         sale_type_name=sale_name,
         customer_name=order.customer_name.strip(),
@@ -270,10 +188,18 @@ def all_day_counts(
     return lines, max(len(ordered) - limit, 0)
 
 
-def wall_board(*, options: WallOptions, now: datetime | None = None) -> WallBoard:
+def wall_board(
+    *,
+    columns: tuple[str, ...],
+    venue: int | None = None,
+    channels: tuple[str, ...] = (),
+    now: datetime | None = None,
+) -> WallBoard:
+    """The wall for one screen: ``columns`` (statuses, in order), optionally one venue and some
+    channels (order types or integrations)."""
     now = now or timezone.now()
     health = sync_health(now=now)
-    done_statuses = [s for s in options.columns if s not in OPEN_STATUSES]
+    done_statuses = [s for s in columns if s not in OPEN_STATUSES]
     done_cutoff = now - timedelta(minutes=settings.WALL_DONE_MINUTES)
     wanted = Q(status__in=OPEN_STATUSES)
     if done_statuses:
@@ -283,10 +209,10 @@ def wall_board(*, options: WallOptions, now: datetime | None = None) -> WallBoar
             created_at__gte=now - DONE_LOOKBACK,
         )
     qs = Order.objects.filter(wanted)
-    if options.venue is not None:
-        qs = qs.filter(venue_id=options.venue)
-    if options.channels:
-        qs = qs.filter(Q(type__in=options.channels) | Q(integration__in=options.channels))
+    if venue is not None:
+        qs = qs.filter(venue_id=venue)
+    if channels:
+        qs = qs.filter(Q(type__in=channels) | Q(integration__in=channels))
     qs = qs.only(
         "id",
         "status",
@@ -316,16 +242,16 @@ def wall_board(*, options: WallOptions, now: datetime | None = None) -> WallBoar
         if order.status in OPEN_STATUSES:
             open_cards.append(card)
     thresholds = age_thresholds()
-    columns = []
-    for status in options.columns:
+    shown = []
+    for status in columns:
         cards = by_status.get(status, [])
         if status not in OPEN_STATUSES:
             # Most recently finished first.
             cards = sorted(cards, key=lambda c: (c.updated_at, c.id), reverse=True)
-        columns.append(
+        shown.append(
             WallColumn(
                 status=status,
-                label=column_label(status),
+                label=wall_column_label(status),
                 cards=tuple(cards[:MAX_CARDS]),
                 total=len(cards),
                 thresholds=thresholds.get(status),
@@ -333,15 +259,15 @@ def wall_board(*, options: WallOptions, now: datetime | None = None) -> WallBoar
         )
     all_day, all_day_omitted = all_day_counts(open_cards)
     venue_name = ""
-    if options.venue is not None:
-        venue = Venue.objects.filter(id=options.venue).only("name").first()
-        venue_name = str(venue) if venue else f"Venue {options.venue}"
+    if venue is not None:
+        found = Venue.objects.filter(id=venue).only("name").first()
+        venue_name = str(found) if found else f"Venue {venue}"
     return WallBoard(
-        columns=tuple(columns),
+        columns=tuple(shown),
         all_day=tuple(all_day),
         all_day_omitted=all_day_omitted,
         open_count=len(open_cards),
-        open_ids=tuple(c.id for c in open_cards if c.status in options.columns),
+        open_ids=tuple(c.id for c in open_cards if c.status in columns),
         health=health,
         now=now,
         venue_name=venue_name,

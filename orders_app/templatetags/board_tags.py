@@ -1,4 +1,6 @@
-"""Template helpers for the board and the order page: times, durations, status badges."""
+"""Template helpers for the board and the order page: times, durations, status badges.
+
+No helper here reads the database: the views hand every template the sync health it shows."""
 
 from __future__ import annotations
 
@@ -7,12 +9,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
-from django.conf import settings
 from django.utils import timezone
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from orders_app.selectors.sync import SyncHealth, sync_health
+from orders_app.forms.board import board_querystring
+from orders_app.vocabulary import is_known_status, order_type_label, status_label
 
 register = template.Library()
 
@@ -46,21 +48,14 @@ def status_icon(status: str) -> SafeString:
 @register.simple_tag
 def status_badge(status: str) -> SafeString:
     """Colour, shape and text: a status is never told by colour alone."""
-    known = status in settings.ORDER_STATUSES
-    css = f"status--{status.lower()}" if known else "status--other"
-    label = settings.STATUS_LABELS.get(status, status or "Unknown")
+    css = f"status--{status.lower()}" if is_known_status(status) else "status--other"
     return format_html(
         '<span class="status {}" data-status="{}">{}<span class="status-text">{}</span></span>',
         css,
         status,
         _icon_svg(status),
-        label,
+        status_label(status),
     )
-
-
-@register.filter
-def iso(value: datetime | None) -> str:
-    return value.isoformat() if value else ""
 
 
 def _span(seconds: int, units: tuple[str, str, str, str], gap: str) -> str:
@@ -134,9 +129,7 @@ def tel_href(phone: str) -> str:
 @register.filter
 def humanize_channel(value: str) -> str:
     """CALL_CENTER_ORDER -> Call center order; call_center_new stays as given."""
-    if value and value.isupper():
-        return value.replace("_", " ").capitalize()
-    return value or ""
+    return order_type_label(value)
 
 
 @register.filter
@@ -145,10 +138,8 @@ def get_item(mapping: dict, key: Any) -> Any:
 
 
 def _sync_context(context: template.Context, oob: bool) -> dict[str, Any]:
-    health: SyncHealth | None = context.get("sync")
-    if health is None:
-        health = sync_health()
-    return {"sync": health, "oob": oob, "now": timezone.now()}
+    # ``sync``: from the view, else the lazy one orders_app.context_processors adds.
+    return {"sync": context.get("sync"), "oob": oob, "now": timezone.now()}
 
 
 @register.inclusion_tag("orders_app/board_sync_status.html", takes_context=True)
@@ -166,89 +157,4 @@ def sync_banner(context: template.Context, oob: bool = False) -> dict[str, Any]:
 @register.simple_tag
 def board_query(filters: Any, **overrides: Any) -> str:
     """The board's query string for ``filters`` with some values replaced (page=2, ...)."""
-    return filters.querystring(**overrides)
-
-
-# --- The list's rows, rendered in Python ---------------------------------------------------------
-# Fifty rows of a dozen cells each are most of the list fragment's cost in the template engine
-# (about 1,200 variable nodes); built here with escape() they take a fraction of it. The markup
-# is the same the template would produce; tests/test_board_views.py reads it.
-
-_ROW = (
-    '<tbody class="order" data-order-id="{id}" data-updated="{updated_iso}">'
-    '<tr class="order-row" tabindex="0" aria-expanded="false" aria-controls="panel-{id}" '
-    'data-panel-url="{panel_url}">'
-    '<td class="c-toggle"><span class="chev" aria-hidden="true"></span></td>'
-    '<td class="c-id"><a href="{detail_url}">#{id}</a></td>'
-    '<td class="c-created"><time datetime="{created_iso}" title="{created_title}">{created_text}'
-    '</time><span class="sub"><time datetime="{created_iso}" data-ago>{ago}</time></span></td>'
-    '<td class="c-status">{badge}</td>'
-    '<td class="c-channel"><span class="cell-label">Channel </span>{channel}{integration}</td>'
-    '<td class="c-venue"><span class="cell-label">Venue </span>{venue}</td>'
-    '<td class="c-sale"><span class="cell-label">Sale type </span>{sale}</td>'
-    '<td class="c-customer"><span class="name">{name}</span>{phone}</td>'
-    '<td class="c-items num"><span class="cell-label">Items </span>{items}</td>'
-    '<td class="c-total num"><span class="cell-label">Subtotal* </span>{total}</td>'
-    '<td class="c-age num"><span class="cell-label">Age </span>'
-    '<time datetime="{created_iso}" data-age>{age}</time></td>'
-    "</tr>"
-    '<tr class="order-panel" id="panel-{id}" hidden>'
-    '<td colspan="11"><div class="panel-slot" data-panel-slot></div></td></tr>'
-    "</tbody>\n"
-)
-
-
-def _named(name: str | None, fallback_id: int | None, what: str) -> str:
-    if name:
-        return escape(name)
-    if fallback_id is not None:
-        return f"{what} {int(fallback_id)}"
-    return "—"
-
-
-@register.simple_tag
-def order_rows(orders: list) -> SafeString:
-    """The <tbody> of each order on the page: one row plus its (closed) detail panel row."""
-    from django.urls import reverse
-
-    from orders_app.templatetags.pass_format import money, qty
-
-    now = timezone.now()
-    local = timezone.get_current_timezone()
-    detail_prefix = reverse("order-detail", args=[0])[: -len("0/")]
-    badges: dict[str, str] = {}
-    parts = []
-    for order in orders:
-        status = order.status
-        if status not in badges:
-            badges[status] = str(status_badge(status))
-        created_local = timezone.localtime(order.created_at, local)
-        created_iso = order.created_at.isoformat()
-        phone = order.customer_phone
-        parts.append(
-            _ROW.format(
-                id=int(order.id),
-                updated_iso=order.updated_at.isoformat(),
-                panel_url=f"{detail_prefix}{int(order.id)}/panel/",
-                detail_url=f"{detail_prefix}{int(order.id)}/",
-                created_iso=created_iso,
-                created_title=created_local.strftime("%Y-%m-%d %H:%M:%S %Z"),
-                created_text=created_local.strftime("%d %b, %H:%M"),
-                ago=ago(order.created_at, now),
-                badge=badges[status],
-                channel=escape(humanize_channel(order.type)) or "—",
-                integration=f'<span class="sub">{escape(order.integration)}</span>'
-                if order.integration
-                else "",
-                venue=_named(getattr(order, "venue_name", None), order.venue_id, "Venue"),
-                sale=_named(
-                    getattr(order, "sale_type_name", None), order.sale_type_id, "Sale type"
-                ),
-                name=escape(order.customer_name) or "—",
-                phone=f'<span class="sub phone">{escape(phone)}</span>' if phone else "",
-                items=escape(qty(order.item_count)),
-                total=escape(money(order.items_total)),
-                age=age(order.created_at, now),
-            )
-        )
-    return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped or our own markup
+    return board_querystring(filters, **overrides)

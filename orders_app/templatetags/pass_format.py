@@ -1,11 +1,15 @@
-"""Formatting shared by the board and the wall: money, counts, status labels."""
+"""Formatting shared by the board and the wall: money, counts, status labels, timestamps."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.conf import settings
+
+from orders_app import vocabulary
+from orders_app.timestamps import iso_exact, iso_utc
 
 register = template.Library()
 
@@ -39,4 +43,12 @@ def qty(value) -> str:
 
 @register.filter
 def status_label(status: str) -> str:
-    return settings.STATUS_LABELS.get(status, status or "Unknown")
+    return vocabulary.status_label(status)
+
+
+@register.filter
+def iso(value: datetime | None, form: str = "") -> str:
+    """A timestamp for the browser: ISO 8601 in UTC to the second ("2026-02-02T13:45:53Z"), or
+    with ``iso:"exact"`` the value's own isoformat, microseconds and offset kept (the board
+    compares those as text)."""
+    return iso_exact(value) if form == "exact" else iso_utc(value)

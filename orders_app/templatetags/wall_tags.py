@@ -1,24 +1,13 @@
-"""Template helpers for the wall screen."""
+"""Template helpers for the wall screen (its timestamps: ``iso`` in pass_format)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django import template
 from django.utils import timezone
 
 register = template.Library()
-
-
-@register.filter
-def iso(value: datetime | None) -> str:
-    """An aware datetime as ISO 8601 in UTC ("2026-02-02T13:45:53Z"), for the browser's timers."""
-    if not value:
-        return ""
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    # isoformat, not strftime: this runs twice on every poll, and strftime costs ~50x more.
-    return value.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 @register.simple_tag

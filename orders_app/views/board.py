@@ -12,37 +12,29 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import (
     Http404,
-    HttpRequest,
     HttpResponse,
     StreamingHttpResponse,
 )
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
-from django_htmx.middleware import HtmxDetails
 
-from orders_app.forms.board import BoardFilterForm
-from orders_app.selectors.orders import (
-    BoardFilters,
-    ChannelChoices,
-    board_page,
-    channel_choices,
-    export_rows,
+from orders_app.forms.board import (
+    BoardFilterForm,
+    board_query_pairs,
+    board_querystring,
     quick_ranges,
-    venue_choices,
 )
-from orders_app.selectors.orders import (
-    order_detail as select_order_detail,
-)
+from orders_app.selectors.board import board_page, channel_choices, venue_choices
+from orders_app.selectors.order_detail import order_detail_get
+from orders_app.selectors.order_export import order_export_rows
+from orders_app.selectors.order_filters import BoardFilters, ChannelChoices
 from orders_app.selectors.sync import SyncHealth, sync_health
+from orders_app.views.http import HtmxHttpRequest, no_store
 
 BOARD_TEMPLATE = "orders_app/board.html"
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -62,9 +54,9 @@ def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     return wrapper
 
 
-def _no_store(response: HttpResponse) -> HttpResponse:
+def _live(response: HttpResponse) -> HttpResponse:
     """Live data, and one URL answering with a page or a fragment: never cache, vary on htmx."""
-    add_never_cache_headers(response)
+    no_store(response)
     patch_vary_headers(response, ("HX-Request", "HX-History-Restore-Request"))
     return response
 
@@ -83,13 +75,13 @@ def _results_context(
 ) -> tuple[dict[str, Any], int]:
     valid = form.is_valid()
     # With errors, cleaned_data holds the fields that were fine: the form keeps showing them.
-    filters = BoardFilters.from_cleaned(form.cleaned_data)
+    filters = form.filters()
     page = board_page(filters=filters, channels=_channels_for(filters, health)) if valid else None
     status = 200 if valid else 400
     # An invalid filter stops polling: a refresh must not swap the error for an unfiltered list.
     poll_url = ""
     if page is not None:
-        poll_params = [*filters.params(page=page.page), ("v", health.poll_token)]
+        poll_params = [*board_query_pairs(filters, page=page.page), ("v", health.poll_token)]
         poll_url = f"{reverse('board-rows')}?{urlencode(poll_params)}"
     context = {
         "form": form,
@@ -98,8 +90,9 @@ def _results_context(
         "sync": health,
         "fragment": fragment,
         "poll_url": poll_url,
-        "export_url": f"{reverse('board-export')}?{filters.querystring()}",
+        "export_url": f"{reverse('board-export')}?{board_querystring(filters)}",
         "poll_seconds": settings.BOARD_POLL_SECONDS,
+        "now": timezone.now(),  # one clock for every row's age
     }
     return context, status
 
@@ -112,17 +105,17 @@ def board(request: HtmxHttpRequest) -> HttpResponse:
     fragment = _is_fragment(request)
     context, status = _results_context(form=form, health=health, fragment=fragment)
     if fragment:
-        return _no_store(render(request, f"{BOARD_TEMPLATE}#results", context, status=status))
+        return _live(render(request, f"{BOARD_TEMPLATE}#results", context, status=status))
     filters: BoardFilters = context["filters"]
     context.update(
         channels=channel_choices(data_version=health.data_version),
         venues=venue_choices(),
         quick_ranges=[
-            (label, start, end, filters.querystring(date_from=start, date_to=end))
+            (label, start, end, board_querystring(filters, date_from=start, date_to=end))
             for label, (start, end) in quick_ranges().items()
         ],
     )
-    return _no_store(render(request, BOARD_TEMPLATE, context, status=status))
+    return _live(render(request, BOARD_TEMPLATE, context, status=status))
 
 
 @require_GET
@@ -131,20 +124,20 @@ def board_rows(request: HtmxHttpRequest) -> HttpResponse:
     """The list fragment the page polls: 204 while the poll token (``v``) is current."""
     health = sync_health()
     if request.GET.get("v") == health.poll_token:
-        return _no_store(HttpResponse(status=204))
+        return _live(HttpResponse(status=204))
     context, status = _results_context(
         form=BoardFilterForm(request.GET), health=health, fragment=True
     )
-    return _no_store(render(request, f"{BOARD_TEMPLATE}#results", context, status=status))
+    return _live(render(request, f"{BOARD_TEMPLATE}#results", context, status=status))
 
 
 @require_GET
 @manager_required
 def order_detail(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
-    detail = select_order_detail(order_id=order_id)
+    detail = order_detail_get(order_id=order_id)
     if detail is None:
         raise Http404("No such order in the cache")
-    return _no_store(
+    return _live(
         render(
             request,
             "orders_app/order_detail.html",
@@ -156,10 +149,10 @@ def order_detail(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 @require_GET
 @manager_required
 def order_panel(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
-    detail = select_order_detail(order_id=order_id)
+    detail = order_detail_get(order_id=order_id)
     if detail is None:
         raise Http404("No such order in the cache")
-    return _no_store(
+    return _live(
         render(request, "orders_app/_order_detail.html", {"detail": detail, "order": detail.order})
     )
 
@@ -186,13 +179,12 @@ def board_export(request: HtmxHttpRequest) -> HttpResponse:
         return HttpResponse(
             f"Invalid filter: {problems}", status=400, content_type="text/plain; charset=utf-8"
         )
-    filters = BoardFilters.from_cleaned(form.cleaned_data)
+    filters = form.filters()
     channels = _channels_for(filters, sync_health())
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(
-        _csv_lines(export_rows(filters=filters, channels=channels)),
+        _csv_lines(order_export_rows(filters=filters, channels=channels)),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="pass-orders-{stamp}.csv"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return no_store(response)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from orders_app.selectors.sync import cached_order_count, skipped_order_count, sync_health
+from orders_app.views.http import no_store_view
 
 
-@never_cache
+@no_store_view
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     health = sync_health()

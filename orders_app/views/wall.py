@@ -19,19 +19,19 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.http import http_date
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from orders_app.forms.wall import WallOptions, wall_options
-from orders_app.selectors.wall import PollState, WallBoard, wall_board, wall_poll_state
+from orders_app.selectors.sync import PollState, sync_poll_state
+from orders_app.selectors.wall import WallBoard, wall_board
 from orders_app.services.wall_keys import (
     SESSION_KEY,
     KeyCheck,
     wall_key_check,
     wall_key_check_id,
 )
-from orders_app.templatetags.wall_tags import iso
+from orders_app.timestamps import iso_utc
+from orders_app.views.http import no_store, no_store_view
 
 # A rendered fragment is shared by every screen with the same token and choices (per worker):
 # when the data changes, 200 screens cost one render per worker, not 200.
@@ -39,8 +39,6 @@ FRAGMENT_CACHE_SECONDS = 60
 # A kiosk grant outlives the default session age; revocation is the control, and the wall's
 # periodic full reload renews it.
 KIOSK_SESSION_SECONDS = 60 * 60 * 24 * 30
-# What django.views.decorators.cache.never_cache writes.
-NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
 DENIED = {
     "revoked": ("This screen's key was revoked", "Ask a manager for a new kiosk link."),
     "unknown": ("This kiosk link is not valid", "Ask a manager for a new kiosk link."),
@@ -54,7 +52,7 @@ def _denied(request: HttpRequest, state: str) -> HttpResponse:
         request, "orders_app/wall_denied.html", {"title": title, "hint": hint}, status=403
     )
     response["X-Wall-Denied"] = state
-    return response
+    return no_store(response)
 
 
 # Session cookie (hashed) -> (until, key id) for kiosk sessions this process has read: a polling
@@ -93,7 +91,7 @@ def _without_key(request: HttpRequest) -> str:
     return request.path + (f"?{urlencode(pairs)}" if pairs else "")
 
 
-@never_cache
+@no_store_view
 @require_GET
 def wall(request: HttpRequest) -> HttpResponse:
     if "key" in request.GET:
@@ -112,8 +110,8 @@ def wall(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         request.session.set_expiry(KIOSK_SESSION_SECONDS)
     options = wall_options(request.GET)
-    poll = wall_poll_state()  # before the board: a change in between shows on the next poll
-    board = wall_board(options=options)
+    poll = sync_poll_state()  # before the board: a change in between shows on the next poll
+    board = _board(options)
     return _stamped(render(request, "orders_app/wall.html", _context(options, board, poll)), poll)
 
 
@@ -121,8 +119,8 @@ def wall(request: HttpRequest) -> HttpResponse:
 def wall_poll(request: HttpRequest) -> HttpResponse:
     access = _access(request)
     if not access.ok:
-        return _no_store(_denied(request, access.state))
-    poll = wall_poll_state()
+        return _denied(request, access.state)
+    poll = sync_poll_state()
     if request.GET.get("token", "") == poll.token:
         return _stamped(HttpResponse(status=204), poll)
     options = wall_options(request.GET)
@@ -134,7 +132,7 @@ def wall_poll(request: HttpRequest) -> HttpResponse:
     )
     html = cache.get(key)
     if html is None:
-        board = wall_board(options=options)
+        board = _board(options)
         html = render_to_string(
             "orders_app/wall.html#wall-live", _context(options, board, poll), request=request
         )
@@ -144,19 +142,15 @@ def wall_poll(request: HttpRequest) -> HttpResponse:
 
 def _stamped(response: HttpResponse, poll: PollState) -> HttpResponse:
     """Every answer carries the server's clock and the last sync, so the screen's timers and
-    "synced 8 s ago" stay true between renders (204s included); and is never cached: the
-    headers ``never_cache`` writes, set directly (it parses and re-joins Cache-Control, a
-    fifth of an unchanged poll's cost)."""
+    "synced 8 s ago" stay true between renders (204s included); and is never cached."""
     now = time.time()
-    response["X-Wall-Now"] = iso(datetime.fromtimestamp(now, UTC))
-    response["X-Wall-Synced"] = iso(poll.last_success_at)
-    return _no_store(response, now)
+    response["X-Wall-Now"] = iso_utc(datetime.fromtimestamp(now, UTC))
+    response["X-Wall-Synced"] = iso_utc(poll.last_success_at)
+    return no_store(response, now=now)
 
 
-def _no_store(response: HttpResponse, now: float | None = None) -> HttpResponse:
-    response["Expires"] = http_date(now)
-    response["Cache-Control"] = NO_STORE
-    return response
+def _board(options: WallOptions) -> WallBoard:
+    return wall_board(columns=options.columns, venue=options.venue, channels=options.channels)
 
 
 def _context(options: WallOptions, board: WallBoard, poll: PollState) -> dict:

@@ -1,0 +1,132 @@
+"""Fast paths: reads that skip the ORM's row handling on the busiest requests, kept together.
+
+Each one is a second implementation of something the ORM does plainly; its plain twin sits
+right below it, and tests/test_fastpaths.py pins the two to the same answer on the same data,
+so a change to one cannot silently skip the other. What each saves is in bench/RESULTS.md.
+
+- ``sync_state_poll_row``: every poll of every wall screen reads the sync state row; building
+  the query through the ORM costs many times the query itself.
+- ``wall_key_grant_row``: every request of every kiosk screen re-checks its key, for the same
+  reason.
+- ``order_search_hits``: a board search can match thousands of orders; each is read as a bare
+  tuple (and on SQLite its sort key as the stored text) instead of through Django's row and
+  datetime conversion, which is most of the search's cost.
+
+Identifiers come from model metadata and are quoted; values are always parameters.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from django.db import connection
+from django.db.models import CharField, F, QuerySet, Value
+from django.db.models.functions import Concat
+
+from orders_app.models import Order, SyncState, WallKey
+from orders_app.timestamps import aware
+
+# --- The sync state row, for poll tokens -------------------------------------------------------
+
+
+@cache
+def _sync_state_sql(vendor: str) -> str:
+    meta = SyncState._meta
+    version, success, failures, pk = (
+        meta.get_field(f).column
+        for f in ("data_version", "last_success_at", "consecutive_failures", "id")
+    )
+    q = connection.ops.quote_name
+    return (
+        f"SELECT {q(version)}, {q(success)}, {q(failures)} FROM {q(meta.db_table)} "  # noqa: S608
+        f"WHERE {q(pk)} = %s"
+    )
+
+
+def sync_state_poll_row() -> tuple[int, datetime | None, int]:
+    """(data_version, last_success_at, consecutive_failures) of the sync state, one indexed
+    query; (0, None, 0) before the first pass."""
+    with connection.cursor() as cursor:
+        cursor.execute(_sync_state_sql(connection.vendor), [SyncState.SINGLETON_ID])
+        row = cursor.fetchone()
+    if row is None:
+        return 0, None, 0
+    version, last_success, failures = row
+    return version, aware(last_success), failures
+
+
+def sync_state_poll_row_plain() -> tuple[int, datetime | None, int]:
+    """The ORM twin of ``sync_state_poll_row``."""
+    row = (
+        SyncState.objects.filter(id=SyncState.SINGLETON_ID)
+        .values_list("data_version", "last_success_at", "consecutive_failures")
+        .first()
+    )
+    return row if row is not None else (0, None, 0)
+
+
+# --- A kiosk's key, re-checked on every wall request -------------------------------------------
+
+
+@cache
+def _wall_key_sql(vendor: str) -> str:
+    meta = WallKey._meta
+    revoked, used, pk = (meta.get_field(f).column for f in ("revoked_at", "last_used_at", "id"))
+    q = connection.ops.quote_name
+    # Revocation as 0/1 and last_used_at compared by the caller in Python: no datetime
+    # parameter crosses the SQL boundary.
+    return (
+        f"SELECT CASE WHEN {q(revoked)} IS NULL THEN 0 ELSE 1 END, {q(used)} "  # noqa: S608
+        f"FROM {q(meta.db_table)} WHERE {q(pk)} = %s"
+    )
+
+
+def wall_key_grant_row(key_id: int) -> tuple[bool, datetime | None] | None:
+    """(revoked, last_used_at) of a kiosk key by id, or None if there is no such key."""
+    with connection.cursor() as cursor:
+        cursor.execute(_wall_key_sql(connection.vendor), [key_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    revoked, last_used_at = row
+    return bool(revoked), aware(last_used_at)
+
+
+def wall_key_grant_row_plain(key_id: int) -> tuple[bool, datetime | None] | None:
+    """The ORM twin of ``wall_key_grant_row``."""
+    row = WallKey.objects.filter(id=key_id).values_list("revoked_at", "last_used_at").first()
+    if row is None:
+        return None
+    revoked_at, last_used_at = row
+    return revoked_at is not None, last_used_at
+
+
+# --- A board search's matches ------------------------------------------------------------------
+
+
+def order_search_hits(orders: QuerySet[Order], sort_field: str) -> list[tuple[int, str, Any]]:
+    """(id, status, sort key) of every order in ``orders``, through the bare cursor.
+
+    On SQLite the key is the stored text (ISO in UTC, "2026-10-10 02:40:40.969805"), which
+    sorts as the times do, so no datetime is built; PostgreSQL's driver datetimes are cheap.
+    Compare keys only with each other: their type depends on the database."""
+    key: Any = F(sort_field)
+    if connection.vendor == "sqlite":
+        # As text ("created_at || ''"): the expression has no declared type, so sqlite3 hands
+        # back the stored string instead of converting it.
+        key = Concat(key, Value(""), output_field=CharField())
+    sql, params = (
+        orders.order_by().annotate(sort_key=key).values_list("id", "status", "sort_key").query
+    ).sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def order_search_hits_plain(
+    orders: QuerySet[Order], sort_field: str
+) -> list[tuple[int, str, datetime]]:
+    """The ORM twin of ``order_search_hits`` (keys always datetimes)."""
+    return list(orders.order_by().values_list("id", "status", sort_field))
