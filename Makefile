@@ -20,13 +20,13 @@ $(DEV_STAMP): $(STAMP) pyproject.toml
 	touch $(DEV_STAMP)
 
 var/secret_key:
-	@mkdir -p var
+	@mkdir -p -m 700 var
 	@$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
 	@chmod 600 var/secret_key
 
 ## make run: set everything up and start the dashboard (Ctrl-C stops it all).
 run: $(STAMP) var/secret_key
-	@export DJANGO_DEBUG=$${DJANGO_DEBUG:-0} DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$(cat var/secret_key)}; \
+	@umask 077; export DJANGO_DEBUG=$${DJANGO_DEBUG:-0} DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$(cat var/secret_key)}; \
 	$(PY) manage.py migrate --noinput -v 0 && \
 	$(PY) manage.py collectstatic --noinput -v 0 && \
 	$(PY) manage.py rundashboard

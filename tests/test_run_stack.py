@@ -93,6 +93,11 @@ def test_run_starts_demo_stack_and_ctrl_c_stops_every_process(stack_env):
         health = wait_for(healthy, 90, "a successful sync")
         first_count = health["orders"]
 
+        # The database (sessions, password hashes) and var/ are the running user's alone.
+        database = Path(stack_env["DATABASE_URL"].removeprefix("sqlite:///"))
+        assert database.stat().st_mode & 0o077 == 0, oct(database.stat().st_mode)
+        assert Path(stack_env["PASS_VAR_DIR"]).stat().st_mode & 0o077 == 0
+
         # New demo orders keep arriving.
         wait_for(
             lambda: requests.get(f"{base}/healthz", timeout=5).json()["orders"] > first_count,

@@ -8,8 +8,8 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from orders_app.devstack import Stack, make_private, reset_demo_cache, sqlite_database
 from orders_app.services.accounts import ensure_manager
-from orders_app.services.stack import Stack, reset_demo_cache
 
 
 class Command(BaseCommand):
@@ -24,6 +24,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, bind: str, keep_demo_cache: bool, **options) -> None:
+        make_private(settings.VAR_DIR, sqlite_database())
         manager = ensure_manager()
         demo = settings.CLOPOS_DEMO
         if demo and not keep_demo_cache:

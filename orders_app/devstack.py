@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -59,6 +60,32 @@ def wait_for_port(host: str, port: int, *, timeout: float, alive: Callable[[], b
         except OSError:
             time.sleep(0.2)
     return False
+
+
+def make_private(var_dir: Path, database: Path | None = None) -> None:
+    """``var/`` holds the database (sessions, password hashes), the secret key and the
+    manager's generated password: only the user running Pass may read it. Files made from now
+    on are private too (umask), SQLite's -wal and -shm files included."""
+    os.umask(0o077)
+    var_dir.mkdir(parents=True, exist_ok=True)
+    paths = [var_dir, *var_dir.rglob("*")]
+    if database is not None:
+        paths += [database.with_name(database.name + suffix) for suffix in ("", "-wal", "-shm")]
+    for path in paths:
+        try:
+            mode = path.lstat().st_mode
+        except FileNotFoundError:
+            continue
+        if not stat.S_ISLNK(mode) and mode & 0o077:
+            path.chmod(stat.S_IMODE(mode) & 0o700)
+
+
+def sqlite_database() -> Path | None:
+    """The default database's file, when it is SQLite."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3") and str(db["NAME"]) != ":memory:":
+        return Path(db["NAME"])
+    return None
 
 
 def reset_demo_cache() -> int:

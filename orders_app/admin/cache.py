@@ -111,7 +111,3 @@ class VenueAdmin(ReadOnlyAdmin):
 @admin.register(SaleType)
 class SaleTypeAdmin(ReadOnlyAdmin):
     list_display = ["id", "name", "system_type", "channel", "synced_at"]
-
-
-# Kiosk keys for the wall screen are managed in orders_app/admin_wall.py.
-from orders_app import admin_wall  # noqa: E402, F401

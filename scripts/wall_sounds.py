@@ -1,6 +1,6 @@
 """Generate the wall's two sounds as small WAV files (Python's wave + math, no samples needed).
 
-    .venv/bin/python orders_app/wall_sounds.py
+    .venv/bin/python scripts/wall_sounds.py
 
 - ``chime.wav``: a soft two-note bell (G5 then C6, with a quiet octave partial and an
   exponential decay), played once for each new order.
