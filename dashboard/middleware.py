@@ -13,14 +13,6 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponseBase
 
-_PER_RESPONSE = (
-    "_csp_config",
-    "_csp_update",
-    "_csp_replace",
-    "_csp_config_ro",
-    "_csp_update_ro",
-    "_csp_replace_ro",
-)
 _DEBUG_EXEMPT = (http.client.INTERNAL_SERVER_ERROR, http.client.NOT_FOUND)
 
 # report_only -> (header text, excluded path prefixes), built from the settings once.
@@ -35,18 +27,26 @@ def _forget_policies(*, setting: str, **kwargs: object) -> None:
 
 class CSPMiddleware(csp_middleware.CSPMiddleware):
     """django-csp's middleware, with the header built once from the settings instead of on every
-    response: django-csp rebuilds it each time, which was the costliest step of a wall poll's
-    204 (~0.3 ms of ~0.7 ms in the profile). A response or request that can change the policy
-    (a nonce used, or the per-view ``csp_update``/``csp_replace``/``csp_override`` decorators)
-    goes through django-csp's own path unchanged."""
+    response: django-csp rebuilds it each time, the costliest step of a wall poll's 204 (see
+    bench/RESULTS.md, "Wall polling"). Whether a response may take the prebuilt header is asked
+    through django-csp's own extension point, ``get_policy_parts``: a response whose parts are
+    not all empty (a nonce used, or the per-view ``csp_update``/``csp_replace``/``csp_override``
+    decorators) goes through django-csp's own path unchanged. The one private name read is the
+    ``@csp_exempt`` marker, exactly as django-csp's ``process_response`` reads it; tests pin both
+    paths equal to the stock middleware's headers.
+
+    Kept rather than using django-csp's middleware as it is: django-csp offers no cache of its
+    own, and the policy is fixed by the settings, so rebuilding it per response is wasted work."""
 
     def process_response(
         self, request: HttpRequest, response: HttpResponseBase
     ) -> HttpResponseBase:
-        if getattr(request, "_csp_nonce", None) is not None or any(
-            getattr(response, name, None) is not None for name in _PER_RESPONSE
-        ):
-            return super().process_response(request, response)
+        for report_only in (False, True):
+            parts = self.get_policy_parts(
+                request=request, response=response, report_only=report_only
+            )
+            if any(value is not None for value in asdict(parts).values()):
+                return super().process_response(request, response)
         if response.status_code in _DEBUG_EXEMPT and settings.DEBUG:
             return response
         for report_only, header, exempt in (
