@@ -10,13 +10,6 @@ from django.db import models
 from django.utils import timezone
 
 
-class OrderStatus(models.TextChoices):
-    PENDING = "PENDING", "Pending"
-    RECEIVED = "RECEIVED", "Received"
-    IGNORE = "IGNORE", "Ignore"
-    DELIVERED = "DELIVERED", "Delivered"
-
-
 class Venue(models.Model):
     id = models.BigIntegerField(primary_key=True)
     name = models.CharField(max_length=255, blank=True)
@@ -57,7 +50,8 @@ class Order(models.Model):
     integration_id = models.CharField(max_length=255, null=True, blank=True)
     integration_status = models.CharField(max_length=64, blank=True)
     customer_ref_id = models.CharField(max_length=255, null=True, blank=True)
-    status = models.CharField(max_length=32)  # OrderStatus values; unknown values kept as given
+    # orders_app.vocabulary.ORDER_STATUSES; statuses Pass does not know are kept as given.
+    status = models.CharField(max_length=32)
 
     # The customer as shown on the order (payload.customer), not a customer record.
     customer_remote_id = models.CharField(max_length=64, blank=True)
@@ -269,7 +263,3 @@ class WallKey(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None

@@ -3,8 +3,9 @@
  * - keeps "synced 8 s ago", "5 min ago" and row ages ticking from ISO timestamps;
  * - polls the list (every data-poll-seconds, never in a hidden tab) with the poll token: the
  *   server answers 204 while nothing changed, otherwise only the list is swapped;
- * - opens a row into its detail panel on click, Enter or Space, and keeps open rows open
- *   across refreshes; briefly highlights orders that a refresh brought in;
+ * - opens a row into its detail panel on click, Enter or Space (the list is a treegrid: the
+ *   arrow keys open, close and move between rows), and keeps open rows open across
+ *   refreshes; briefly highlights orders that a refresh brought in;
  * - tidies the filter form's URL (no empty parameters), quick date picks, print button.
  * No inline scripts or styles anywhere (CSP): everything is wired here from data-* attributes.
  */
@@ -149,13 +150,35 @@
     if (selection && String(selection).length > 0) return; // let people copy a phone number
     toggle(row.closest("tbody.order"));
   });
+  // The orders table is a treegrid: each order row is focusable and expandable. Enter and
+  // Space toggle it, Right opens and Left closes it, Up/Down/Home/End move between rows.
+  function moveFocus(row, key) {
+    var root = results();
+    if (!root) return;
+    var rows = Array.prototype.slice.call(root.querySelectorAll(".order-row"));
+    var at = rows.indexOf(row);
+    var to = key === "Home" ? 0 : key === "End" ? rows.length - 1
+      : key === "ArrowDown" ? at + 1 : at - 1;
+    if (to >= 0 && to < rows.length) rows[to].focus();
+  }
   document.addEventListener("keydown", function (event) {
     var row = event.target;
     if (!row.classList || !row.classList.contains("order-row")) return;
-    if (event.key === "Enter" || event.key === " " || event.key === "Spacebar") {
-      event.preventDefault();
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    var key = event.key;
+    var open = row.getAttribute("aria-expanded") === "true";
+    if (key === "Enter" || key === " " || key === "Spacebar") {
       toggle(row.closest("tbody.order"));
+    } else if (key === "ArrowRight") {
+      if (!open) setOpen(row.closest("tbody.order"), true);
+    } else if (key === "ArrowLeft") {
+      if (open) setOpen(row.closest("tbody.order"), false);
+    } else if (key === "ArrowDown" || key === "ArrowUp" || key === "Home" || key === "End") {
+      moveFocus(row, key);
+    } else {
+      return;
     }
+    event.preventDefault();
   });
 
   /* ---- htmx lifecycle --------------------------------------------------------------------- */

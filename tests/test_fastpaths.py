@@ -1,0 +1,100 @@
+"""Each fast path (orders_app/fastpaths.py) gives what its plain ORM twin gives on the same data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from orders_app.fastpaths import (
+    order_search_hits,
+    order_search_hits_plain,
+    sync_state_poll_row,
+    sync_state_poll_row_plain,
+    wall_key_grant_row,
+    wall_key_grant_row_plain,
+)
+from orders_app.models import Order, SyncState, WallKey
+from orders_app.selectors.order_filters import text_search_q
+from orders_app.selectors.sync import sync_health, sync_poll_state
+from orders_app.services.wall_keys import wall_key_create, wall_key_revoke
+from tests.fixtures.orders import make_order, mark_failing, mark_synced
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_sync_state_row_reads_the_same_before_the_first_pass_and_after_some():
+    assert sync_state_poll_row() == sync_state_poll_row_plain() == (0, None, 0)
+    mark_synced(ago=12.345678)
+    assert sync_state_poll_row() == sync_state_poll_row_plain()
+    mark_failing(failures=2)
+    assert sync_state_poll_row() == sync_state_poll_row_plain()
+    assert sync_state_poll_row()[2] == 2
+
+
+@pytest.mark.parametrize("state", ["none", "fresh", "stale", "one-failure", "failing", "recovered"])
+def test_the_fast_poll_token_is_always_the_sync_healths(state):
+    now = timezone.now()
+    if state != "none":
+        mark_synced(ago=120 if state == "stale" else 1)
+    if state == "one-failure":
+        mark_failing(failures=1)
+    elif state in ("failing", "recovered"):
+        mark_failing(failures=3)
+    if state == "recovered":
+        mark_synced()
+    for later in (0, 61, 3600):
+        at = now + timedelta(seconds=later)
+        fast, plain = sync_poll_state(now=at, stale_after=60), sync_health(now=at, stale_after=60)
+        assert fast.token == plain.poll_token
+        assert fast.last_success_at == plain.last_success_at
+
+
+def test_a_kiosk_key_reads_the_same_whatever_its_state():
+    assert wall_key_grant_row(123) is None and wall_key_grant_row_plain(123) is None
+    created = wall_key_create(name="pass")
+    key_id = created.wall_key.id
+    assert wall_key_grant_row(key_id) == wall_key_grant_row_plain(key_id) == (False, None)
+    WallKey.objects.filter(id=key_id).update(
+        last_used_at=timezone.now() - timedelta(minutes=7, microseconds=3)
+    )
+    assert wall_key_grant_row(key_id) == wall_key_grant_row_plain(key_id)
+    wall_key_revoke(name="pass")
+    assert wall_key_grant_row(key_id) == wall_key_grant_row_plain(key_id)
+    assert wall_key_grant_row(key_id)[0] is True
+
+
+@pytest.mark.parametrize("sort_field", ["created_at", "updated_at"])
+def test_search_hits_match_the_orm_and_sort_the_same(sort_field):
+    now = timezone.now()
+    for n in range(12):
+        # Equal sort keys for some orders, microseconds on others: the order must still agree.
+        at = now - timedelta(minutes=n // 3, microseconds=n * 7)
+        make_order(
+            id=9000 + n,
+            status=["PENDING", "RECEIVED", "DELIVERED", "WEIRD"][n % 4],
+            created_at=at,
+            updated_at=at + timedelta(seconds=n % 2),
+            customer_name="Leyla Quliyeva" if n % 3 else "Rahid Akhundzada",
+        )
+    for orders in (
+        Order.objects.filter(text_search_q("quliyeva")),
+        Order.objects.filter(text_search_q("+994 70 540")),
+        Order.objects.all(),
+    ):
+        fast = order_search_hits(orders, sort_field)
+        plain = order_search_hits_plain(orders, sort_field)
+        assert sorted((i, s) for i, s, _ in fast) == sorted((i, s) for i, s, _ in plain)
+        newest_first = [i for i, _, _ in sorted(fast, key=lambda h: (h[2], h[0]), reverse=True)]
+        assert newest_first == [
+            i for i, _, _ in sorted(plain, key=lambda h: (h[2], h[0]), reverse=True)
+        ]
+        assert fast  # every query above matches something
+
+
+def test_the_sync_state_row_ignores_other_rows():
+    SyncState.objects.create(id=2, data_version=99)
+    mark_synced()
+    assert sync_state_poll_row() == sync_state_poll_row_plain()
+    assert sync_state_poll_row()[0] != 99
