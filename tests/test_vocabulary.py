@@ -1,0 +1,64 @@
+"""The one vocabulary: statuses, their labels and fallbacks, the wall's words, channel names."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from orders_app.vocabulary import (
+    DEFAULT_STATUS_LABELS,
+    ORDER_STATUSES,
+    order_type_label,
+    status_choices,
+    status_label,
+    status_labels_from,
+    wall_channel_label,
+    wall_column_label,
+)
+
+
+def test_the_default_labels_cover_every_known_status():
+    assert status_labels_from(DEFAULT_STATUS_LABELS) == {
+        "PENDING": "New",
+        "RECEIVED": "Accepted",
+        "IGNORE": "Ignored",
+        "DELIVERED": "Delivered",
+    }
+
+
+def test_labels_from_the_environment_keep_title_case_for_the_known_statuses_left_out():
+    labels = status_labels_from([" pending = Yeni ", "CANCELLED=Cancelled"])
+    assert labels["PENDING"] == "Yeni"
+    assert labels["RECEIVED"] == "Received"
+    assert labels["CANCELLED"] == "Cancelled"
+    assert set(ORDER_STATUSES) <= set(labels)
+
+
+@pytest.mark.parametrize("entry", ["PENDING", "PENDING=", "PENDING=  "])
+def test_a_label_entry_without_a_label_is_refused(entry):
+    with pytest.raises(ImproperlyConfigured, match="STATUS_LABELS entries look like"):
+        status_labels_from([entry])
+
+
+def test_a_status_reads_as_its_label_else_as_sent_else_unknown(settings):
+    settings.STATUS_LABELS = status_labels_from(["CANCELLED=Cancelled", *DEFAULT_STATUS_LABELS])
+    assert status_label("PENDING") == "New"
+    assert status_label("CANCELLED") == "Cancelled"
+    assert status_label("LUNCH") == "LUNCH"
+    assert status_label("") == "Unknown"
+    assert status_label("", missing="") == ""
+    assert status_choices()[0] == ("PENDING", "New")
+
+
+def test_the_wall_says_done_for_the_default_delivered_label_only(settings):
+    assert wall_column_label("DELIVERED") == "Done"
+    settings.STATUS_LABELS = {**settings.STATUS_LABELS, "DELIVERED": "Handed over"}
+    assert wall_column_label("DELIVERED") == "Handed over"
+
+
+def test_channel_names_for_the_wall_and_the_board():
+    assert wall_channel_label(integration="", order_type="CALL_CENTER_ORDER") == "Call centre"
+    assert wall_channel_label(integration="bolt_food", order_type="X") == "Bolt Food"
+    assert wall_channel_label(integration="", order_type="") == ""
+    assert order_type_label("CALL_CENTER_ORDER") == "Call center order"
+    assert order_type_label("call_center_new") == "call_center_new"
