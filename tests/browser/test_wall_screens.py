@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.core.cache import cache
-from django.utils import timezone
 
+from tests.fixtures.browser import busy_kitchen
 from tests.fixtures.orders import make_order, mark_synced
 
 
@@ -22,54 +20,6 @@ SIZES = {
     "3840x2160": (3840, 2160),
     "portrait-1080x1920": (1080, 1920),
 }
-
-DISHES = [
-    ("Pizza Margherita", [{"name": "Extra cheese", "count": 1}], ""),
-    ("Plov", [], "No onions"),
-    ("Dolma", [], ""),
-    ("Lula kebab", [{"name": "Spicy", "count": 1}, {"name": "Extra lavash", "count": 2}], ""),
-    ("Qutab with greens", [], "Well done, please"),
-    ("Caesar salad", [{"name": "No croutons", "count": 1}], ""),
-    ("Borscht", [], ""),
-    ("Ayran", [], ""),
-]
-NAMES = [
-    "Aysel Məmmədova",
-    "Rahid Akhundzada",
-    "Иван Петров",
-    "Leyla Hüseynova",
-    "John Smith",
-    "Nərgiz Əliyeva",
-]
-CHANNELS = ["call_center_new", "wolt", "bolt_food", "web"]
-
-
-def busy_kitchen(*, open_orders: int = 30, done: int = 6) -> None:
-    """A realistic mix: new and accepted orders of various ages, a few just finished."""
-    now = timezone.now()
-    for n in range(open_orders):
-        dish, mods, note = DISHES[n % len(DISHES)]
-        items = [{"name": dish, "count": 1 + n % 3, "modifiers": mods, "note": note}]
-        if n % 2:
-            extra, extra_mods, _ = DISHES[(n + 3) % len(DISHES)]
-            items.append({"name": extra, "count": 1, "modifiers": extra_mods})
-        make_order(
-            status="PENDING" if n % 3 == 0 else "RECEIVED",
-            created_at=now - timedelta(seconds=30 + n * 47),
-            customer_name=NAMES[n % len(NAMES)],
-            integration=CHANNELS[n % len(CHANNELS)],
-            sale_type_id=1 + n % 3,
-            comment="Call on arrival, 3rd floor" if n % 5 == 1 else "",
-            items=items,
-        )
-    for n in range(done):
-        make_order(
-            status="DELIVERED",
-            created_at=now - timedelta(minutes=30 + n),
-            updated_at=now - timedelta(minutes=1 + n),
-            customer_name=NAMES[n % len(NAMES)],
-            items=[{"name": DISHES[n % len(DISHES)][0], "count": 1}],
-        )
 
 
 def page_metrics(page) -> dict:
