@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,23 +18,27 @@ from orders_app.services.sync.version import data_version_bump
 
 logger = logging.getLogger("orders_app.sync")
 
+T = TypeVar("T")
+
+
+def _parse_each(raws: Iterable[Any], parse: Callable[[Any], T], *, kind: str) -> list[T]:
+    """Every row that parses; one that does not is logged (``sync_skipped_<kind>``) and left
+    out, so one bad venue cannot keep the others from refreshing."""
+    parsed = []
+    for raw in raws:
+        try:
+            parsed.append(parse(raw))
+        except PayloadError as exc:
+            logger.warning("sync_skipped_%s reason=%s", kind, quote(exc.reason))
+    return parsed
+
 
 def sync_reference_data(*, client: Any, now: datetime | None = None) -> bool:
     """Refresh venues and sale types; True when anything changed."""
     now = now or timezone.now()
     changed = False
-    venues = []
-    for raw in client.venues():
-        try:
-            venues.append(parse_venue(raw))
-        except PayloadError as exc:
-            logger.warning("sync_skipped_venue reason=%s", quote(exc.reason))
-    sale_types = []
-    for raw in client.sale_types():
-        try:
-            sale_types.append(parse_sale_type(raw))
-        except PayloadError as exc:
-            logger.warning("sync_skipped_sale_type reason=%s", quote(exc.reason))
+    venues = _parse_each(client.venues(), parse_venue, kind="venue")
+    sale_types = _parse_each(client.sale_types(), parse_sale_type, kind="sale_type")
     with transaction.atomic():
         current_venues = {v.id: v for v in Venue.objects.filter(id__in=[v.id for v in venues])}
         for venue in venues:
