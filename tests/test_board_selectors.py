@@ -9,13 +9,14 @@ import pytest
 from django.core.cache import cache
 from django.http import QueryDict
 
+from orders_app.formatting import age, ago, duration
 from orders_app.forms.board import BoardFilterForm, board_querystring, quick_ranges
 from orders_app.models import Order, OrderEvent
 from orders_app.selectors.board import board_page, channel_choices
 from orders_app.selectors.order_detail import order_detail_get as order_detail
 from orders_app.selectors.order_export import csv_safe
 from orders_app.selectors.order_filters import BoardFilters, ChannelChoices, channel_q
-from orders_app.templatetags.board_tags import age, ago, duration, tel_href
+from orders_app.templatetags.board_tags import tel_href
 from tests.fixtures.orders import make_order
 
 BAKU = ZoneInfo("Asia/Baku")

@@ -5,115 +5,24 @@ No helper here reads the database: the views hand every template the sync health
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
 from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
+from orders_app import formatting
+from orders_app.fastpaths import order_rows_html
 from orders_app.forms.board import board_querystring
-from orders_app.vocabulary import is_known_status, order_type_label, status_label
+from orders_app.vocabulary import order_type_label
 
 register = template.Library()
 
-# Small inline SVG shapes so a status reads without colour: ring, half disc, tick, cross.
-_ICONS = {
-    "PENDING": '<circle cx="8" cy="8" r="5.5" fill="none" stroke="currentColor" stroke-width="2"/>'
-    '<circle cx="8" cy="8" r="2" fill="currentColor"/>',
-    "RECEIVED": '<circle cx="8" cy="8" r="5.5" fill="none" stroke="currentColor" stroke-width="2"/>'
-    '<path d="M8 2.5a5.5 5.5 0 0 1 0 11z" fill="currentColor"/>',
-    "DELIVERED": '<path d="M3 8.5l3.2 3.2L13 4.8" fill="none" stroke="currentColor" '
-    'stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round"/>',
-    "IGNORE": '<path d="M4.2 4.2l7.6 7.6M11.8 4.2l-7.6 7.6" fill="none" stroke="currentColor" '
-    'stroke-width="2.2" stroke-linecap="round"/>',
-}
-_UNKNOWN_ICON = '<path d="M8 2l6 6-6 6-6-6z" fill="none" stroke="currentColor" stroke-width="2"/>'
-
-
-def _icon_svg(status: str) -> SafeString:
-    shape = _ICONS.get(status, _UNKNOWN_ICON)
-    return mark_safe(  # noqa: S308 - constant markup chosen by key, no user text
-        f'<svg class="status-icon" viewBox="0 0 16 16" width="14" height="14" '
-        f'aria-hidden="true" focusable="false">{shape}</svg>'
-    )
-
-
-@register.simple_tag
-def status_icon(status: str) -> SafeString:
-    return _icon_svg(status)
-
-
-@register.simple_tag
-def status_badge(status: str) -> SafeString:
-    """Colour, shape and text: a status is never told by colour alone."""
-    css = f"status--{status.lower()}" if is_known_status(status) else "status--other"
-    return format_html(
-        '<span class="status {}" data-status="{}">{}<span class="status-text">{}</span></span>',
-        css,
-        status,
-        _icon_svg(status),
-        status_label(status),
-    )
-
-
-def _span(seconds: int, units: tuple[str, str, str, str], gap: str) -> str:
-    """Seconds as the two largest units: 45s / 12m / 2h 5m / 3d 4h (with the given unit names
-    and the gap between number and unit)."""
-    sec, minute, hour, day = units
-    if seconds < 60:
-        return f"{seconds}{gap}{sec}"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes}{gap}{minute}"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}{gap}{hour} {minutes}{gap}{minute}" if minutes else f"{hours}{gap}{hour}"
-    days, hours = divmod(hours, 24)
-    return f"{days}{gap}{day} {hours}{gap}{hour}" if hours else f"{days}{gap}{day}"
-
-
-def _compact(seconds: float) -> str:
-    return _span(max(int(seconds), 0), ("s", "m", "h", "d"), "")
-
-
-@register.filter
-def age(value: datetime | None, now: datetime | None = None) -> str:
-    """Compact age: 45s, 12m, 2h 5m, 3d 4h. (board.js keeps it ticking.)"""
-    if not value:
-        return ""
-    return _compact(((now or timezone.now()) - value).total_seconds())
-
-
-@register.filter
-def ago(value: datetime | None, now: datetime | None = None) -> str:
-    """Relative: "just now", "8 s ago", "5 min ago", "3 h ago", "2 days ago"."""
-    if not value:
-        return ""
-    seconds = int(((now or timezone.now()) - value).total_seconds())
-    if seconds < 0:
-        return "in the future"
-    if seconds < 5:
-        return "just now"
-    if seconds < 60:
-        return f"{seconds} s ago"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    days = seconds // 86400
-    return "1 day ago" if days == 1 else f"{days} days ago"
-
-
-@register.filter
-def duration(value: timedelta | None) -> str:
-    """Time between two timeline entries: "+45 s", "+12 min", "+2 h 5 min"."""
-    if value is None:
-        return ""
-    seconds = int(value.total_seconds())
-    sign = "−" if seconds < 0 else "+"
-    return sign + _span(abs(seconds), ("s", "min", "h", "d"), " ")
+register.simple_tag(formatting.status_icon, name="status_icon")
+register.simple_tag(formatting.status_badge, name="status_badge")
+register.filter("age", formatting.age)
+register.filter("ago", formatting.ago)
+register.filter("duration", formatting.duration)
 
 
 @register.filter
@@ -158,3 +67,10 @@ def sync_banner(context: template.Context, oob: bool = False) -> dict[str, Any]:
 def board_query(filters: Any, **overrides: Any) -> str:
     """The board's query string for ``filters`` with some values replaced (page=2, ...)."""
     return board_querystring(filters, **overrides)
+
+
+@register.simple_tag(takes_context=True)
+def order_rows(context: template.Context, orders: list) -> SafeString:
+    """The page's rows through the fast renderer (orders_app/fastpaths/board_rows.py); the
+    partial board.html#order-rows is its plain twin."""
+    return order_rows_html(orders, now=context.get("now"))

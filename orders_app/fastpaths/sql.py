@@ -1,16 +1,4 @@
-"""Fast paths: reads that skip the ORM's row handling on the busiest requests, kept together.
-
-Each one is a second implementation of something the ORM does plainly; its plain twin sits
-right below it, and tests/test_fastpaths.py pins the two to the same answer on the same data,
-so a change to one cannot silently skip the other. What each saves is in bench/RESULTS.md.
-
-- ``sync_state_poll_row``: every poll of every wall screen reads the sync state row; building
-  the query through the ORM costs many times the query itself.
-- ``wall_key_grant_row``: every request of every kiosk screen re-checks its key, for the same
-  reason.
-- ``order_search_hits``: a board search can match thousands of orders; each is read as a bare
-  tuple (and on SQLite its sort key as the stored text) instead of through Django's row and
-  datetime conversion, which is most of the search's cost.
+"""The raw SQL fast paths, each with its ORM twin below it (see orders_app/fastpaths).
 
 Identifiers come from model metadata and are quoted; values are always parameters.
 """

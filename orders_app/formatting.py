@@ -1,0 +1,131 @@
+"""Text and small markup the pages show: money, counts, ages, durations, status badges.
+
+Plain functions, so the template filters (orders_app/templatetags) and the board's fast row
+renderer (orders_app/fastpaths/board_rows.py) format the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from orders_app.vocabulary import is_known_status, status_label
+
+
+def money(value) -> str:
+    """A figure as given by Clopos, divided by MONEY_DIVISOR, with the currency sign."""
+    if value is None or value == "":
+        return "—"
+    try:
+        amount = Decimal(str(value)) / Decimal(settings.MONEY_DIVISOR)
+    except (InvalidOperation, ValueError):
+        return str(value)
+    places = settings.MONEY_DECIMALS
+    return f"{settings.CURRENCY}{amount:,.{places}f}"
+
+
+def qty(value) -> str:
+    """A count without trailing zeros: 2, 0.5, 1.25."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    if number == number.to_integral_value():
+        return str(int(number))
+    return format(number.normalize(), "f")
+
+
+# Small inline SVG shapes so a status reads without colour: ring, half disc, tick, cross.
+_ICONS = {
+    "PENDING": '<circle cx="8" cy="8" r="5.5" fill="none" stroke="currentColor" stroke-width="2"/>'
+    '<circle cx="8" cy="8" r="2" fill="currentColor"/>',
+    "RECEIVED": '<circle cx="8" cy="8" r="5.5" fill="none" stroke="currentColor" stroke-width="2"/>'
+    '<path d="M8 2.5a5.5 5.5 0 0 1 0 11z" fill="currentColor"/>',
+    "DELIVERED": '<path d="M3 8.5l3.2 3.2L13 4.8" fill="none" stroke="currentColor" '
+    'stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round"/>',
+    "IGNORE": '<path d="M4.2 4.2l7.6 7.6M11.8 4.2l-7.6 7.6" fill="none" stroke="currentColor" '
+    'stroke-width="2.2" stroke-linecap="round"/>',
+}
+_UNKNOWN_ICON = '<path d="M8 2l6 6-6 6-6-6z" fill="none" stroke="currentColor" stroke-width="2"/>'
+
+
+def status_icon(status: str) -> SafeString:
+    shape = _ICONS.get(status, _UNKNOWN_ICON)
+    return mark_safe(  # noqa: S308 - constant markup chosen by key, no user text
+        f'<svg class="status-icon" viewBox="0 0 16 16" width="14" height="14" '
+        f'aria-hidden="true" focusable="false">{shape}</svg>'
+    )
+
+
+def status_badge(status: str) -> SafeString:
+    """Colour, shape and text: a status is never told by colour alone."""
+    css = f"status--{status.lower()}" if is_known_status(status) else "status--other"
+    return format_html(
+        '<span class="status {}" data-status="{}">{}<span class="status-text">{}</span></span>',
+        css,
+        status,
+        status_icon(status),
+        status_label(status),
+    )
+
+
+def _span(seconds: int, units: tuple[str, str, str, str], gap: str) -> str:
+    """Seconds as the two largest units: 45s / 12m / 2h 5m / 3d 4h (with the given unit names
+    and the gap between number and unit)."""
+    sec, minute, hour, day = units
+    if seconds < 60:
+        return f"{seconds}{gap}{sec}"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes}{gap}{minute}"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}{gap}{hour} {minutes}{gap}{minute}" if minutes else f"{hours}{gap}{hour}"
+    days, hours = divmod(hours, 24)
+    return f"{days}{gap}{day} {hours}{gap}{hour}" if hours else f"{days}{gap}{day}"
+
+
+def _compact(seconds: float) -> str:
+    return _span(max(int(seconds), 0), ("s", "m", "h", "d"), "")
+
+
+def age(value: datetime | None, now: datetime | None = None) -> str:
+    """Compact age: 45s, 12m, 2h 5m, 3d 4h. (board.js keeps it ticking.)"""
+    if not value:
+        return ""
+    return _compact(((now or timezone.now()) - value).total_seconds())
+
+
+def ago(value: datetime | None, now: datetime | None = None) -> str:
+    """Relative: "just now", "8 s ago", "5 min ago", "3 h ago", "2 days ago"."""
+    if not value:
+        return ""
+    seconds = int(((now or timezone.now()) - value).total_seconds())
+    if seconds < 0:
+        return "in the future"
+    if seconds < 5:
+        return "just now"
+    if seconds < 60:
+        return f"{seconds} s ago"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    days = seconds // 86400
+    return "1 day ago" if days == 1 else f"{days} days ago"
+
+
+def duration(value: timedelta | None) -> str:
+    """Time between two timeline entries: "+45 s", "+12 min", "+2 h 5 min"."""
+    if value is None:
+        return ""
+    seconds = int(value.total_seconds())
+    sign = "−" if seconds < 0 else "+"
+    return sign + _span(abs(seconds), ("s", "min", "h", "d"), " ")
