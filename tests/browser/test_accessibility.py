@@ -34,11 +34,9 @@ def _fresh_fragment_cache():
     cache.clear()  # rendered fragments are cached per token; tokens repeat across tests
 
 
-def blocking_violations(page, name: str, *, context=None, options=None) -> list[str]:
+def blocking_violations(page, name: str) -> list[str]:
     """axe's serious and critical violations on the page as it is now, one line a node."""
-    results = AXE.run(
-        page, context=context, options={"resultTypes": ["violations"], **(options or {})}
-    )
+    results = AXE.run(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     (SCREENSHOTS / f"axe-{name}.txt").write_text(results.generate_report(), encoding="utf-8")
     return [
@@ -48,6 +46,13 @@ def blocking_violations(page, name: str, *, context=None, options=None) -> list[
         if v["impact"] in BLOCKING
         for node in v["nodes"]
     ]
+
+
+def structure_violations(page) -> list[str]:
+    """The moderate rules the review named: an <h1>, headings in order, content in landmarks."""
+    rules = ["page-has-heading-one", "region", "landmark-one-main", "heading-order"]
+    results = AXE.run(page, options={"runOnly": rules})
+    return [v["id"] for v in results.response["violations"]]
 
 
 def settle_animations(page, fraction: float) -> None:
@@ -96,11 +101,6 @@ def desktop(browser_context_factory, manager_user):
     return browser_context_factory(**DESKTOP, user=manager_user).new_page()
 
 
-# aria-expanded on the board's <tr> rows (a plain table's rows do not take it) is checked in a
-# test of its own until the rows toggle with a button; the board tests check everything else.
-ROW_ARIA = re.compile(r"^aria-conditional-attr \(serious\) tr\b")
-
-
 def open_row(page, order_id: int) -> None:
     page.locator(f'tbody.order[data-order-id="{order_id}"] .c-customer').click()
     expect(page.locator(f"#panel-{order_id} .modifier")).to_contain_text("Extra cheese")
@@ -110,27 +110,22 @@ def test_the_board_with_rows(desktop, orders, screenshot):
     desktop.goto("/")
     expect(desktop.locator('tbody.order[data-order-id="5101"]')).to_be_visible()
     screenshot(desktop, "a11y-board-1280x800")
-    problems = blocking_violations(desktop, "board")
-    assert [p for p in problems if not ROW_ARIA.match(p)] == []
+    assert blocking_violations(desktop, "board") == []
 
 
 def test_the_board_with_a_row_expanded(desktop, orders, screenshot):
     desktop.goto("/")
     open_row(desktop, 5101)
     screenshot(desktop, "a11y-board-expanded-1280x800")
-    problems = blocking_violations(desktop, "board-expanded")
-    assert [p for p in problems if not ROW_ARIA.match(p)] == []
+    assert blocking_violations(desktop, "board-expanded") == []
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="aria-expanded sits on <tr class=order-row>; the board's owner moves it to a <button>"
-    " in the row (board_tags.py rows, board.js). Remove this mark once that lands.",
-)
-def test_the_board_rows_open_with_a_button_not_an_aria_expanded_row(desktop, orders):
+def test_the_panel_and_the_order_page_headings_go_in_order(desktop, orders):
     desktop.goto("/")
     open_row(desktop, 5101)
-    assert [p for p in blocking_violations(desktop, "board-rows") if ROW_ARIA.match(p)] == []
+    board = structure_violations(desktop)
+    desktop.goto("/orders/5101/")
+    assert (board, structure_violations(desktop)) == ([], [])
 
 
 def test_the_board_with_an_invalid_filter_and_a_failing_sync(desktop, orders, screenshot):
@@ -251,13 +246,23 @@ def test_the_kiosk_wall_when_its_key_is_revoked(wall, screenshot, theme):
     assert blocking_violations(page, "wall-revoked-page") == []
 
 
-def test_the_wall_has_one_level_one_heading_and_everything_in_landmarks(wall):
-    page = wall()
-    results = AXE.run(
-        page,
-        options={"runOnly": ["page-has-heading-one", "region", "landmark-one-main"]},
-    )
-    assert [v["id"] for v in results.response["violations"]] == []
+def test_the_wall_has_a_level_one_heading_and_everything_in_landmarks(wall):
+    make_order(status="PENDING")
+    mark_synced()
+    page = wall("?venue=1")
+    expect(page.locator("h1")).to_have_text("Pass Nizami (Main)")
+    assert structure_violations(page) == []
+
+
+def test_the_revoked_overlay_and_page_sit_in_landmarks(wall):
+    created = wall_key_create(name="kitchen")
+    page = wall(f"?key={created.key}", user=None)
+    wall_key_revoke(name="kitchen")
+    expect(page.locator("#denied-overlay")).to_be_visible(timeout=6000)
+    assert structure_violations(page) == []
+    page.goto("/wall/")
+    expect(page.locator("main h1")).to_have_text("This screen's key was revoked")
+    assert structure_violations(page) == []
 
 
 # ---------- Motion ----------
