@@ -116,6 +116,29 @@ def test_opening_a_row_shows_its_modifiers_and_customer(manager_page, orders):
     expect(page.locator("#panel-5003")).to_be_hidden()
 
 
+def test_the_rows_are_a_treegrid_the_arrow_keys_walk_open_and_close(manager_page, orders):
+    page = manager_page
+    page.goto("/")
+    expect(page.locator("table.orders")).to_have_attribute("role", "treegrid")
+    first = _row(page, 5001).locator(".order-row")
+    first.focus()
+    page.keyboard.press("ArrowDown")
+    expect(_row(page, 5003).locator(".order-row")).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#panel-5003")).to_be_visible()
+    expect(_row(page, 5003).locator(".order-row")).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("ArrowLeft")
+    expect(page.locator("#panel-5003")).to_be_hidden()
+    page.keyboard.press("End")
+    expect(_row(page, 5002).locator(".order-row")).to_be_focused()
+    page.keyboard.press("ArrowDown")  # the last row stays the last
+    expect(_row(page, 5002).locator(".order-row")).to_be_focused()
+    page.keyboard.press("Home")
+    expect(first).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    expect(first).to_be_focused()
+
+
 def test_a_new_order_appears_without_a_reload_and_open_rows_stay_open(
     manager_page, orders, fast_poll
 ):
