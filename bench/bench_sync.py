@@ -87,14 +87,17 @@ def make_client(base_url: str):
     from django.conf import settings
 
     from orders_app.clopos.client import CloposClient
+    from orders_app.clopos.config import ClientSettings
 
     return CloposClient(
-        base_url=base_url,
-        **settings.CLOPOS_DEMO_CREDENTIALS,
-        requests_per_minute=100_000,
-        page_size=PAGE_SIZE,
-        max_retries=0,
-        timeout=30,
+        ClientSettings(
+            base_url=base_url,
+            **settings.CLOPOS_DEMO_CREDENTIALS,
+            requests_per_minute=100_000,
+            page_size=PAGE_SIZE,
+            max_retries=0,
+            timeout=30,
+        )
     )
 
 

@@ -817,8 +817,8 @@ def test_venues_and_sale_types_return_every_item(rsps, fake_time) -> None:
     assert [s["name"] for s in client.sale_types()] == ["Yerinde", "Catdirilma"]
 
 
-def test_keyword_configuration_is_the_same_as_client_settings() -> None:
+def test_client_settings_are_normalised_once_on_the_way_in() -> None:
     settings = ClientSettings(base_url=BASE + "/", token="ready-token", venue_id=2, page_size=999)
-    by_keywords = CloposClient(base_url=BASE + "/", token="ready-token", venue_id=2, page_size=999)
-    assert by_keywords.settings == settings
+    client = CloposClient(settings)
+    assert client.settings is settings
     assert (settings.base_url, settings.venue_id, settings.page_size) == (BASE, "2", 200)

@@ -25,7 +25,6 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -68,14 +67,11 @@ class CloposClient:
     ``CloposClient(settings, session=..., clock=..., now=..., sleep=..., on_request=..., rng=...)``:
     the configuration is one ``ClientSettings``; the keyword arguments are collaborators
     (tests pass fakes). ``CloposClient.from_settings()`` builds one from Django settings.
-
-    Configuration given as keywords instead (``CloposClient(base_url=..., token=...)``) is still
-    accepted while callers move to ``ClientSettings``: it is made into one, checked the same.
     """
 
     def __init__(
         self,
-        settings: ClientSettings | None = None,
+        settings: ClientSettings,
         /,
         *,
         session: requests.Session | None = None,
@@ -84,16 +80,7 @@ class CloposClient:
         sleep: Callable[[float], None] = time.sleep,
         on_request: OnRequest | None = None,
         rng: random.Random | None = None,
-        **configuration: Any,
     ) -> None:
-        if configuration:
-            settings = (
-                replace(settings, **configuration)
-                if settings is not None
-                else ClientSettings(**configuration)
-            )
-        if settings is None:
-            raise TypeError("CloposClient needs a ClientSettings")
         self.settings = settings
         self.base_url = settings.base_url
         self.venue_id = settings.venue_id
