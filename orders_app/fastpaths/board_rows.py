@@ -1,10 +1,13 @@
 """The board's rows as HTML built in Python: the fast twin of board.html#order-rows.
 
 Why it exists: the list fragment is polled by every open board, and fifty rows of a dozen
-cells are about 1,500 variable nodes for the template engine, the largest part of the
-fragment's cost. bench_views (bench/RESULTS.md) showed the partial alone missing the list
-target of 50 ms p50 on the slowest filters; this renderer keeps them within it. The markup is
-the partial's, byte for byte: tests/test_fastpaths.py renders both on the same orders.
+cells, each a few variable lookups and filters in the template engine, are the largest part
+of the fragment's cost. The rows were tried again as the template partial alone: bench_views
+then put two filters (a channel over all dates, a surname searched within one day) over the
+list target of 50 ms p50 on a busy machine, and the slowest (a surname over all dates) within
+a few ms of it on a quiet one; this renderer keeps every filter well within it (figures in
+bench/RESULTS.md). The markup is the partial's, byte for byte: tests/test_fastpaths.py renders
+both on the same orders.
 """
 
 from __future__ import annotations
