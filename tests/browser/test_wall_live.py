@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from orders_app.models import Order, SyncState
 from orders_app.services.wall_keys import wall_key_create, wall_key_revoke
-from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS, chromium_env
 from tests.fixtures.orders import make_order, mark_failing, mark_synced
 
 POLL = 1  # seconds, so "within one poll" is quick to wait for
@@ -303,7 +303,9 @@ def test_blocked_audio_shows_sound_is_off_until_tapped(
     settings.WALL_POLL_SECONDS = POLL
     mark_synced()
     strict = browser.browser_type.launch(
-        executable_path=CHROMIUM, args=[a for a in CHROMIUM_ARGS if "autoplay" not in a]
+        executable_path=CHROMIUM,
+        args=[a for a in CHROMIUM_ARGS if "autoplay" not in a],
+        env=chromium_env(),
     )
     try:
         context = strict.new_context(
