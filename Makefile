@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint format bench clean system-deps test-sqlite test-postgres test-at
+.PHONY: run test lint format bench clean system-deps test-sqlite test-postgres test-at messages
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Pass needs $(PYTHON) on PATH"; exit 1; }
@@ -35,12 +35,14 @@ run: $(STAMP) var/secret_key
 system-deps:
 	@bash .ci/system-deps
 
-## make test: dev dependencies, lint, migrations check, the whole suite (SQLite, then the
+## make test: dev dependencies, lint, migrations check, catalogues check, the whole suite (SQLite, then the
 ## non-browser tests again with the clock at 03:30 in Baku, then PostgreSQL).
 test: $(DEV_STAMP) system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	PASS_IGNORE_DOTENV=1 $(PY) manage.py makemigrations --check --dry-run
+	@echo "== translation catalogues (az, ru, en): complete, compiled, covering every string =="
+	$(PY) scripts/messages.py check
 	@echo "== test suite on SQLite =="
 	PASS_IGNORE_DOTENV=1 PASS_TESTING=1 DATABASE_URL= $(VENV)/bin/pytest
 	@echo "== test suite at 03:30 in Baku (faketime; browser tests aside) =="
@@ -60,6 +62,10 @@ test-at: $(DEV_STAMP) system-deps
 
 test-postgres: $(DEV_STAMP) system-deps
 	PASS_IGNORE_DOTENV=1 PASS_TESTING=1 $(PY) .ci/with_postgres.py -- $(VENV)/bin/pytest $(ARGS)
+
+## make messages: after changing any user-facing string, update the catalogues (then translate).
+messages: $(DEV_STAMP)
+	$(PY) scripts/messages.py update
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponseBase
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 _DEBUG_EXEMPT = (http.client.INTERNAL_SERVER_ERROR, http.client.NOT_FOUND)
 
@@ -83,3 +85,44 @@ class CSPMiddleware(csp_middleware.CSPMiddleware):
             )
             _policies[report_only] = cached
         return cached
+
+
+# Screens on a wall are not personal: their language is in their URL (lang=az|ru|en), else
+# LANGUAGE_CODE, never a browser's Accept-Language or a manager's cookie.
+SCREEN_PATH_PREFIXES = ("/wall/", "/pickup/")
+SCREEN_LANGUAGE_PARAMETER = "lang"
+
+
+def screen_language(value: str) -> str | None:
+    """A screen URL's lang= value as a language Pass speaks, or None."""
+    code = value.strip().lower()
+    return code if code in dict(settings.LANGUAGES) else None
+
+
+class LanguageMiddleware:
+    """The language of each response, activated before the view runs.
+
+    Pages for one person (the board, an order, the login) follow the language menu's cookie,
+    then the browser's Accept-Language, then LANGUAGE_CODE, as Django's LocaleMiddleware does;
+    wall screens follow ``lang=`` in their URL, else LANGUAGE_CODE. Every response says its
+    language in Content-Language."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        screen = request.path_info.startswith(SCREEN_PATH_PREFIXES)
+        if screen:
+            language = (
+                screen_language(request.GET.get(SCREEN_LANGUAGE_PARAMETER, ""))
+                or settings.LANGUAGE_CODE
+            )
+        else:
+            language = translation.get_language_from_request(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        if not screen:
+            patch_vary_headers(response, ("Accept-Language",))
+        response.headers.setdefault("Content-Language", language)
+        return response

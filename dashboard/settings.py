@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "dashboard.middleware.LanguageMiddleware",  # the language of each page (see below)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -103,6 +104,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "orders_app.context_processors.pass_settings",
@@ -141,7 +143,6 @@ LOGIN_THROTTLE_DIR = Path(envstr("LOGIN_THROTTLE_DIR", str(VAR_DIR / "login-thro
 LOGIN_THROTTLE_CACHE = envstr("LOGIN_THROTTLE_CACHE", "")
 
 # --- Time and language ------------------------------------------------------------------------
-LANGUAGE_CODE = "en"
 TIME_ZONE = envstr("TIME_ZONE", "Asia/Baku")
 try:
     import zoneinfo
@@ -149,8 +150,22 @@ try:
     zoneinfo.ZoneInfo(TIME_ZONE)
 except (zoneinfo.ZoneInfoNotFoundError, ValueError):
     raise ImproperlyConfigured(f"TIME_ZONE {TIME_ZONE!r} is not a known time zone") from None
-USE_I18N = False
 USE_TZ = True
+# Pass speaks Azerbaijani, Russian and English (docs/i18n.md: the glossary, adding a language).
+# The board and the login follow the language menu's cookie, then the browser's
+# Accept-Language; wall screens follow lang= in their URL. LANGUAGE_CODE is the fallback.
+USE_I18N = True
+LANGUAGES = [("az", "Azərbaycanca"), ("ru", "Русский"), ("en", "English")]
+LANGUAGE_CODE = envstr("LANGUAGE_CODE", "en").lower()
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(f"LANGUAGE_CODE must be az, ru or en; got {LANGUAGE_CODE!r}")
+LOCALE_PATHS = [BASE_DIR / "orders_app" / "locale"]
+# Dates, times and numbers per language (dashboard/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["dashboard.formats"]
+LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_HTTPONLY = True
 
 # --- Static files -----------------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -246,13 +261,12 @@ CURRENCY = envstr("CURRENCY", "₼")
 MONEY_DIVISOR = envint("MONEY_DIVISOR", 1, minimum=1)
 MONEY_DECIMALS = envint("MONEY_DECIMALS", 2, minimum=0, maximum=4)
 # The statuses and their label rules live in orders_app/vocabulary.py; these two settings are
-# what it reads (STATUS_LABELS="PENDING=New,..." from the environment).
+# what it reads. STATUS_LABELS="PENDING=New,..." set by an operator wins in every language;
+# without it, the labels are the translated defaults.
 from orders_app import vocabulary as _vocabulary  # noqa: E402 - kept beside the settings it builds
 
 ORDER_STATUSES = list(_vocabulary.ORDER_STATUSES)
-STATUS_LABELS = _vocabulary.status_labels_from(
-    envlist("STATUS_LABELS", list(_vocabulary.DEFAULT_STATUS_LABELS))
-)
+STATUS_LABELS = _vocabulary.status_labels_from(envlist("STATUS_LABELS", []))
 BOARD_POLL_SECONDS = envint("BOARD_POLL_SECONDS", 5, minimum=1)
 BOARD_PAGE_SIZE = envint("BOARD_PAGE_SIZE", 50, minimum=5, maximum=500)
 

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
+from django.views.i18n import set_language
 
 from orders_app.views.auth import login_view
 
@@ -22,5 +23,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    # The language menu: a CSRF-protected POST that remembers the choice in a cookie.
+    path("i18n/setlang/", set_language, name="set_language"),
     path("", include("orders_app.urls")),
 ]

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from orders_app.i18n import catalogue_version
 from orders_app.selectors.sync import sync_health
 
 
@@ -15,6 +16,6 @@ def pass_settings(request: HttpRequest) -> dict:
     return {
         "PASS_CURRENCY": settings.CURRENCY,
         "PASS_DEMO_CONFIGURED": settings.CLOPOS_DEMO,
-        "PASS_STATUS_LABELS": settings.STATUS_LABELS,
+        "PASS_I18N_VERSION": catalogue_version(),
         "sync": SimpleLazyObject(sync_health),
     }

@@ -1,7 +1,10 @@
 """Text and small markup the pages show: money, counts, ages, durations, status badges.
 
 Plain functions, so the template filters (orders_app/templatetags) and the board's fast row
-renderer (orders_app/fastpaths/board_rows.py) format the same way.
+renderer (orders_app/fastpaths/board_rows.py) format the same way, in the active language:
+numbers with its decimal and thousand separators (dashboard/formats), words through gettext.
+The relative times use the same msgids as static/orders_app/board.js and wall.js, which keep
+them ticking in the browser.
 """
 
 from __future__ import annotations
@@ -11,35 +14,47 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, ngettext, pgettext
 
 from orders_app.vocabulary import is_known_status, status_label
 
 
 def money(value) -> str:
-    """A figure as given by Clopos, divided by MONEY_DIVISOR, with the currency sign."""
+    """A figure as given by Clopos, divided by MONEY_DIVISOR, with the currency sign placed and
+    the number written as the active language writes money (₼12.50, 12,50 ₼)."""
     if value is None or value == "":
         return "—"
     try:
         amount = Decimal(str(value)) / Decimal(settings.MONEY_DIVISOR)
     except (InvalidOperation, ValueError):
         return str(value)
-    places = settings.MONEY_DECIMALS
-    return f"{settings.CURRENCY}{amount:,.{places}f}"
+    if not amount.is_finite():
+        return str(value)
+    number = number_format(amount, settings.MONEY_DECIMALS, use_l10n=True, force_grouping=True)
+    # Translators: where the currency sign goes; %(amount)s is already written with the
+    # language's separators (no-break space between sign and number where the language has one).
+    return pgettext("money", "%(currency)s%(amount)s") % {
+        "currency": settings.CURRENCY,
+        "amount": number,
+    }
 
 
 def qty(value) -> str:
-    """A count without trailing zeros: 2, 0.5, 1.25."""
+    """A count without trailing zeros: 2, 0.5, 1.25 (0,5 in az and ru)."""
     if value is None or value == "":
         return ""
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return str(value)
+    if not number.is_finite():
+        return str(value)
     if number == number.to_integral_value():
         return str(int(number))
-    return format(number.normalize(), "f")
+    return number_format(format(number.normalize(), "f"), use_l10n=True)
 
 
 # Small inline SVG shapes so a status reads without colour: ring, half disc, tick, cross.
@@ -76,50 +91,74 @@ def status_badge(status: str) -> SafeString:
     )
 
 
-def _span(seconds: int, units: tuple[str, str, str, str], gap: str) -> str:
-    """Seconds as the two largest units: 45s / 12m / 2h 5m / 3d 4h (with the given unit names
-    and the gap between number and unit)."""
-    sec, minute, hour, day = units
+def _units(seconds: int) -> list[tuple[str, int]]:
+    """Seconds as the two largest whole units: [("m", 12)], [("h", 2), ("m", 5)], ..."""
     if seconds < 60:
-        return f"{seconds}{gap}{sec}"
+        return [("s", seconds)]
     minutes = seconds // 60
     if minutes < 60:
-        return f"{minutes}{gap}{minute}"
+        return [("m", minutes)]
     hours, minutes = divmod(minutes, 60)
     if hours < 24:
-        return f"{hours}{gap}{hour} {minutes}{gap}{minute}" if minutes else f"{hours}{gap}{hour}"
+        return [("h", hours), ("m", minutes)] if minutes else [("h", hours)]
     days, hours = divmod(hours, 24)
-    return f"{days}{gap}{day} {hours}{gap}{hour}" if hours else f"{days}{gap}{day}"
+    return [("d", days), ("h", hours)] if hours else [("d", days)]
 
 
-def _compact(seconds: float) -> str:
-    return _span(max(int(seconds), 0), ("s", "m", "h", "d"), "")
+def _compact_unit(unit: str, count: int) -> str:
+    # Translators: a compact age on the board, "12m"; one msgid per unit (s, m, h, d).
+    texts = {
+        "s": pgettext("compact age", "%(count)ss"),
+        "m": pgettext("compact age", "%(count)sm"),
+        "h": pgettext("compact age", "%(count)sh"),
+        "d": pgettext("compact age", "%(count)sd"),
+    }
+    return texts[unit] % {"count": count}
+
+
+def _duration_unit(unit: str, count: int) -> str:
+    # Translators: a gap between two timeline entries, "+12 min"; the sign comes before it.
+    texts = {
+        "s": pgettext("duration", "%(count)s s"),
+        "m": pgettext("duration", "%(count)s min"),
+        "h": pgettext("duration", "%(count)s h"),
+        "d": pgettext("duration", "%(count)s d"),
+    }
+    return texts[unit] % {"count": count}
 
 
 def age(value: datetime | None, now: datetime | None = None) -> str:
     """Compact age: 45s, 12m, 2h 5m, 3d 4h. (board.js keeps it ticking.)"""
     if not value:
         return ""
-    return _compact(((now or timezone.now()) - value).total_seconds())
+    seconds = max(int(((now or timezone.now()) - value).total_seconds()), 0)
+    return " ".join(_compact_unit(unit, n) for unit, n in _units(seconds))
+
+
+def ago_text(seconds: int) -> str:
+    """ "just now", "8 s ago", "5 min ago", "3 h ago", "2 days ago", with the plural forms of
+    the active language (board.js agoText says the same)."""
+    if seconds < 0:
+        return gettext("in the future")
+    if seconds < 5:
+        return gettext("just now")
+    if seconds < 60:
+        return ngettext("%(count)s s ago", "%(count)s s ago", seconds) % {"count": seconds}
+    if seconds < 3600:
+        n = seconds // 60
+        return ngettext("%(count)s min ago", "%(count)s min ago", n) % {"count": n}
+    if seconds < 86400:
+        n = seconds // 3600
+        return ngettext("%(count)s h ago", "%(count)s h ago", n) % {"count": n}
+    n = seconds // 86400
+    return ngettext("%(count)s day ago", "%(count)s days ago", n) % {"count": n}
 
 
 def ago(value: datetime | None, now: datetime | None = None) -> str:
-    """Relative: "just now", "8 s ago", "5 min ago", "3 h ago", "2 days ago"."""
+    """Relative to now: see ``ago_text``."""
     if not value:
         return ""
-    seconds = int(((now or timezone.now()) - value).total_seconds())
-    if seconds < 0:
-        return "in the future"
-    if seconds < 5:
-        return "just now"
-    if seconds < 60:
-        return f"{seconds} s ago"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    days = seconds // 86400
-    return "1 day ago" if days == 1 else f"{days} days ago"
+    return ago_text(int(((now or timezone.now()) - value).total_seconds()))
 
 
 def duration(value: timedelta | None) -> str:
@@ -128,4 +167,4 @@ def duration(value: timedelta | None) -> str:
         return ""
     seconds = int(value.total_seconds())
     sign = "−" if seconds < 0 else "+"
-    return sign + _span(abs(seconds), ("s", "min", "h", "d"), " ")
+    return sign + " ".join(_duration_unit(unit, n) for unit, n in _units(abs(seconds)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 
 
 class Venue(models.Model):
@@ -20,7 +21,7 @@ class Venue(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return self.name or f"Venue {self.id}"
+        return self.name or gettext("Venue %(id)s") % {"id": self.id}
 
 
 class SaleType(models.Model):
@@ -36,7 +37,7 @@ class SaleType(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return self.name or f"Sale type {self.id}"
+        return self.name or gettext("Sale type %(id)s") % {"id": self.id}
 
 
 class Order(models.Model):

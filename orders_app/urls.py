@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders_app.views import board, health, wall
+from orders_app.views import board, health, i18n, wall
 
 urlpatterns = [
     path("", board.board, name="board"),
@@ -11,4 +11,5 @@ urlpatterns = [
     path("wall/", wall.wall, name="wall"),
     path("wall/poll/", wall.wall_poll, name="wall-poll"),
     path("healthz", health.healthz, name="healthz"),
+    path("i18n/<str:lang>.js", i18n.javascript_catalog, name="javascript-catalog"),
 ]

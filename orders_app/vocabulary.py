@@ -1,7 +1,8 @@
 """The words Pass uses for orders: statuses, their labels, the wall's columns, channel names.
 
 Every page, the CSV export and the settings read them from here, so a status list or a label
-fallback exists once (the languages issue translates labels in ``status_label`` alone).
+fallback exists once. Labels are translated here and nowhere else (gettext, the glossary in
+docs/i18n.md); an operator's STATUS_LABELS wins over the translation in every language.
 Clopos may send statuses Pass does not know: they are kept and shown as given, never dropped.
 
 Nothing here reads settings at import time: ``dashboard/settings.py`` imports this module to
@@ -14,6 +15,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext, gettext_lazy, pgettext, pgettext_lazy
 
 # The statuses Clopos documents, in the board's chip order.
 ORDER_STATUSES = ("PENDING", "RECEIVED", "IGNORE", "DELIVERED")
@@ -24,19 +26,24 @@ OPEN_STATUSES = ("PENDING", "RECEIVED")
 WALL_STATUSES = ("PENDING", "RECEIVED", "DELIVERED", "IGNORE")
 WALL_DEFAULT_COLUMNS = ("PENDING", "RECEIVED", "DELIVERED")
 
-# STATUS_LABELS' default, in the form the environment variable takes.
+# The labels people read unless STATUS_LABELS says otherwise (translated when shown).
+DEFAULT_LABELS = {
+    "PENDING": pgettext_lazy("order status", "New"),
+    "RECEIVED": pgettext_lazy("order status", "Accepted"),
+    "IGNORE": pgettext_lazy("order status", "Ignored"),
+    "DELIVERED": pgettext_lazy("order status", "Delivered"),
+}
+# The default labels in the form the environment variable takes (English, for the README).
 DEFAULT_STATUS_LABELS = (
     "PENDING=New",
     "RECEIVED=Accepted",
     "IGNORE=Ignored",
     "DELIVERED=Delivered",
 )
-# The wall calls the default "Delivered" label "Done": a kitchen finishes, a courier delivers.
-_WALL_DELIVERED_LABEL = ("Delivered", "Done")
 
 
 def status_labels_from(entries: Iterable[str]) -> dict[str, str]:
-    """STATUS_LABELS ("PENDING=New,...") as a dict; known statuses left out read as Title case.
+    """An operator's STATUS_LABELS ("PENDING=New,...") as a dict of the entries given.
 
     Raises ImproperlyConfigured on an entry without "=" or without a label."""
     labels: dict[str, str] = {}
@@ -45,8 +52,6 @@ def status_labels_from(entries: Iterable[str]) -> dict[str, str]:
         if not sep or not label.strip():
             raise ImproperlyConfigured(f"STATUS_LABELS entries look like PENDING=New; got {pair!r}")
         labels[key.strip().upper()] = label.strip()
-    for status in ORDER_STATUSES:
-        labels.setdefault(status, status.title())
     return labels
 
 
@@ -54,10 +59,17 @@ def is_known_status(status: str) -> bool:
     return status in ORDER_STATUSES
 
 
-def status_label(status: str, *, missing: str = "Unknown") -> str:
-    """What people read for a status: its STATUS_LABELS entry, else the status as Clopos sent
-    it, else ``missing`` (an order that came without one: the CSV export leaves it empty)."""
-    return settings.STATUS_LABELS.get(status, status or missing)
+def status_label(status: str, *, missing: str | None = None) -> str:
+    """What people read for a status: the operator's STATUS_LABELS entry, else the translated
+    default, else the status as Clopos sent it, else ``missing`` (default "Unknown"; the CSV
+    export passes "" for an order that came without one)."""
+    if status in settings.STATUS_LABELS:
+        return settings.STATUS_LABELS[status]
+    if status in DEFAULT_LABELS:
+        return str(DEFAULT_LABELS[status])
+    if status:
+        return status
+    return pgettext("order status", "Unknown") if missing is None else missing
 
 
 def status_choices() -> list[tuple[str, str]]:
@@ -66,26 +78,39 @@ def status_choices() -> list[tuple[str, str]]:
 
 
 def wall_column_label(status: str) -> str:
-    """A wall column's heading: the status label, except the default "Delivered" reads "Done"."""
-    label = status_label(status)
-    if status == "DELIVERED" and label == _WALL_DELIVERED_LABEL[0]:
-        return _WALL_DELIVERED_LABEL[1]
-    return label
+    """A wall column's heading: the status label, except that without an operator's label
+    DELIVERED reads "Done" (a kitchen finishes, a courier delivers)."""
+    if status == "DELIVERED" and status not in settings.STATUS_LABELS:
+        return pgettext("wall column", "Done")
+    return status_label(status)
 
 
 # --- Channels and sale kinds -------------------------------------------------------------------
 
 # Sale types by Clopos' system_type, as the wall's card colours name them.
 SALE_KINDS = {"DELIVERY": "delivery", "TAKEAWAY": "takeaway", "IN": "in"}
-SALE_KIND_LABELS = {"delivery": "Delivery", "takeaway": "Takeaway", "in": "In venue"}
+SALE_KIND_LABELS = {
+    "delivery": pgettext_lazy("sale kind", "Delivery"),
+    "takeaway": pgettext_lazy("sale kind", "Takeaway"),
+    "in": pgettext_lazy("sale kind", "In venue"),
+}
 # Integrations and order types a wall card names in plain words; others are tidied up.
 _WALL_CHANNEL_LABELS = {
-    "call_center_new": "Call centre",
-    "call_center": "Call centre",
-    "CALL_CENTER_ORDER": "Call centre",
+    "call_center_new": gettext_lazy("Call centre"),
+    "call_center": gettext_lazy("Call centre"),
+    "CALL_CENTER_ORDER": gettext_lazy("Call centre"),
+}
+# Order types the board names in words; another XYZ_ORDER reads "Xyz order".
+_ORDER_TYPE_LABELS = {
+    "CALL_CENTER_ORDER": gettext_lazy("Call centre order"),
+    "WEB_ORDER": gettext_lazy("Web order"),
 }
 # A wall card has room for this many characters of an unknown channel's name.
 _WALL_CHANNEL_MAX = 24
+
+
+def sale_kind_label(kind: str) -> str:
+    return str(SALE_KIND_LABELS[kind]) if kind in SALE_KIND_LABELS else ""
 
 
 def sale_kind(system_type: str | None) -> str:
@@ -99,13 +124,22 @@ def wall_channel_label(*, integration: str, order_type: str) -> str:
     if not raw:
         return ""
     if raw in _WALL_CHANNEL_LABELS:
-        return _WALL_CHANNEL_LABELS[raw]
+        return str(_WALL_CHANNEL_LABELS[raw])
     return raw.replace("_", " ").strip().title()[:_WALL_CHANNEL_MAX]
 
 
 def order_type_label(value: str) -> str:
-    """An order type for the board: CALL_CENTER_ORDER -> Call center order; an integration
-    name (call_center_new, lower case) stays as given."""
-    if value and value.isupper():
-        return value.replace("_", " ").capitalize()
-    return value or ""
+    """An order type for the board: CALL_CENTER_ORDER -> Call centre order, WOLT_ORDER -> Wolt
+    order (the name as Clopos gives it, the word "order" translated); an integration name
+    (call_center_new, lower case) stays as given."""
+    if not value:
+        return ""
+    if value in _ORDER_TYPE_LABELS:
+        return str(_ORDER_TYPE_LABELS[value])
+    if not value.isupper():
+        return value
+    name, suffix = value, ""
+    if value.endswith("_ORDER") and len(value) > len("_ORDER"):
+        name, suffix = value[: -len("_ORDER")], "order"
+    name = name.replace("_", " ").strip().capitalize()
+    return gettext("%(name)s order") % {"name": name} if suffix else name

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from orders_app.fastpaths import (
     order_rows_html,
@@ -103,7 +103,8 @@ def test_the_sync_state_row_ignores_other_rows():
     assert sync_state_poll_row()[0] != 99
 
 
-def test_the_fast_board_rows_are_the_partials_byte_for_byte(settings):
+@pytest.mark.parametrize("language", ["en", "az", "ru"])
+def test_the_fast_board_rows_are_the_partials_byte_for_byte(settings, language):
     now = timezone.now()
     make_order(
         id=1,
@@ -125,7 +126,7 @@ def test_the_fast_board_rows_are_the_partials_byte_for_byte(settings):
     make_order(id=4, status="DELIVERED", created_at=now - timedelta(seconds=3))
     orders = board_page(filters=BoardFilters()).orders
     assert len(orders) == 4
-    with timezone.override("Asia/Baku"):
+    with timezone.override("Asia/Baku"), translation.override(language):
         fast = order_rows_html(orders, now=now)
         plain = render_to_string("orders_app/board.html#order-rows", {"orders": orders, "now": now})
     assert fast == plain

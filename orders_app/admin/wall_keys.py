@@ -6,6 +6,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from orders_app.models import WallKey
 from orders_app.services.wall_keys import (
@@ -19,7 +21,10 @@ from orders_app.services.wall_keys import (
 class WallKeyCreateForm(forms.ModelForm):
     name = forms.CharField(
         max_length=NAME_MAX,
-        help_text="Which screen this is, e.g. kitchen-pass. The kiosk URL is shown once, after saving.",
+        label=_("Name"),
+        help_text=_(
+            "Which screen this is, e.g. kitchen-pass. The kiosk URL is shown once, after saving."
+        ),
     )
 
     class Meta:
@@ -37,9 +42,9 @@ class WallKeyAdmin(admin.ModelAdmin):
     fields = ["name"]
     readonly_fields: list[str] = []
 
-    @admin.display(description="State")
+    @admin.display(description=_("State"))
     def state(self, obj: WallKey) -> str:
-        return "Revoked" if obj.revoked_at else "Active"
+        return gettext("Revoked") if obj.revoked_at else gettext("Active")
 
     def get_fields(self, request: HttpRequest, obj: WallKey | None = None) -> list[str]:
         if obj is None:
@@ -71,7 +76,7 @@ class WallKeyAdmin(admin.ModelAdmin):
             return super().response_add(request, obj, post_url_continue)
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Kiosk key {obj.name!r} created",
+            "title": gettext("Kiosk key %(name)s created") % {"name": repr(obj.name)},
             "wall_key": obj,
             "kiosk_url": url,
             "opts": self.opts,
@@ -80,7 +85,12 @@ class WallKeyAdmin(admin.ModelAdmin):
         response["Cache-Control"] = "no-store"
         return response
 
-    @admin.action(description="Revoke selected kiosk keys")
+    @admin.action(description=_("Revoke selected kiosk keys"))
     def revoke_keys(self, request: HttpRequest, queryset) -> None:
         count = wall_keys_revoke(ids=list(queryset.values_list("id", flat=True)))
-        self.message_user(request, f"Revoked {count} kiosk key(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("Revoked %(count)s kiosk key.", "Revoked %(count)s kiosk keys.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )

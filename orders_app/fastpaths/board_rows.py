@@ -17,8 +17,10 @@ from datetime import datetime
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from orders_app.formatting import age, ago, money, qty, status_badge
 from orders_app.models import Order
@@ -33,13 +35,13 @@ _ROW = (
     '<td class="c-created"><time datetime="{created_iso}" title="{created_title}">{created_text}'
     '</time><span class="sub"><time datetime="{created_iso}" data-ago>{ago}</time></span></td>'
     '<td class="c-status">{badge}</td>'
-    '<td class="c-channel"><span class="cell-label">Channel </span>{channel}{integration}</td>'
-    '<td class="c-venue"><span class="cell-label">Venue </span>{venue}</td>'
-    '<td class="c-sale"><span class="cell-label">Sale type </span>{sale}</td>'
+    '<td class="c-channel"><span class="cell-label">{channel_label} </span>{channel}{integration}</td>'
+    '<td class="c-venue"><span class="cell-label">{venue_label} </span>{venue}</td>'
+    '<td class="c-sale"><span class="cell-label">{sale_label} </span>{sale}</td>'
     '<td class="c-customer"><span class="name">{name}</span>{phone}</td>'
-    '<td class="c-items num"><span class="cell-label">Items </span>{items}</td>'
-    '<td class="c-total num"><span class="cell-label">Subtotal* </span>{total}</td>'
-    '<td class="c-age num"><span class="cell-label">Age </span>'
+    '<td class="c-items num"><span class="cell-label">{items_label} </span>{items}</td>'
+    '<td class="c-total num"><span class="cell-label">{subtotal_label}* </span>{total}</td>'
+    '<td class="c-age num"><span class="cell-label">{age_label} </span>'
     '<time datetime="{created_iso}" data-age>{age}</time></td>'
     "</tr>"
     '<tr class="order-panel" id="panel-{id}" aria-level="2" hidden>'
@@ -49,11 +51,24 @@ _ROW = (
 
 
 def _named(name: str | None, fallback_id: int | None, what: str) -> str:
+    """The name, else ``what`` (a msgid with %(id)s) for the id, else a dash."""
     if name:
         return escape(name)
     if fallback_id is not None:
-        return f"{what} {int(fallback_id)}"
+        return escape(gettext(what) % {"id": int(fallback_id)})
     return "—"
+
+
+def _labels() -> dict[str, str]:
+    """The cell labels (shown on narrow screens) in the active language, once per render."""
+    return {
+        "channel_label": escape(gettext("Channel")),
+        "venue_label": escape(gettext("Venue")),
+        "sale_label": escape(gettext("Sale type")),
+        "items_label": escape(gettext("Items")),
+        "subtotal_label": escape(gettext("Subtotal")),
+        "age_label": escape(gettext("Age")),
+    }
 
 
 def order_rows_html(orders: Iterable[Order], *, now: datetime | None = None) -> SafeString:
@@ -63,6 +78,7 @@ def order_rows_html(orders: Iterable[Order], *, now: datetime | None = None) -> 
     local = timezone.get_current_timezone()
     detail_prefix = reverse("order-detail", args=[0])[: -len("0/")]
     badges: dict[str, str] = {}
+    labels = _labels()
     parts = []
     for order in orders:
         status = order.status
@@ -79,22 +95,23 @@ def order_rows_html(orders: Iterable[Order], *, now: datetime | None = None) -> 
                 detail_url=f"{detail_prefix}{int(order.id)}/",
                 created_iso=created_iso,
                 created_title=created_local.strftime("%Y-%m-%d %H:%M:%S %Z"),
-                created_text=created_local.strftime("%d %b, %H:%M"),
+                created_text=escape(date_format(created_local, "SHORT_DATETIME_FORMAT")),
                 ago=ago(order.created_at, now),
                 badge=badges[status],
                 channel=escape(order_type_label(order.type)) or "—",
                 integration=f'<span class="sub">{escape(order.integration)}</span>'
                 if order.integration
                 else "",
-                venue=_named(getattr(order, "venue_name", None), order.venue_id, "Venue"),
+                venue=_named(getattr(order, "venue_name", None), order.venue_id, "Venue %(id)s"),
                 sale=_named(
-                    getattr(order, "sale_type_name", None), order.sale_type_id, "Sale type"
+                    getattr(order, "sale_type_name", None), order.sale_type_id, "Sale type %(id)s"
                 ),
                 name=escape(order.customer_name) or "—",
                 phone=f'<span class="sub phone">{escape(phone)}</span>' if phone else "",
                 items=escape(qty(order.item_count)),
                 total=escape(money(order.items_total)),
                 age=age(order.created_at, now),
+                **labels,
             )
         )
     return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped or our own markup

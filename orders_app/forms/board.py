@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from orders_app.selectors.order_filters import DEFAULT_SORT, BoardFilters
 from orders_app.vocabulary import status_choices
@@ -28,36 +30,43 @@ MAX_PAGE = 1_000_000
 MAX_BIGINT = 9_223_372_036_854_775_807
 
 SORT_CHOICES = [
-    ("created", "Newest created"),
-    ("updated", "Recently updated"),
+    ("created", _("Newest created")),
+    ("updated", _("Recently updated")),
 ]
+_DATE_INVALID = _("Use a date like 2026-03-01.")
 
 
 class BoardFilterForm(forms.Form):
     status = forms.MultipleChoiceField(
-        choices=status_choices, required=False, widget=forms.CheckboxSelectMultiple
+        choices=status_choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Status"),
     )
     # "from" is a Python keyword: the field is declared below under its query-string name.
     to = forms.DateField(
         required=False,
         input_formats=["%Y-%m-%d"],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "Use a date like 2026-03-01."},
+        error_messages={"invalid": _DATE_INVALID},
+        label=pgettext_lazy("date range", "To"),
     )
-    channel = forms.CharField(required=False, max_length=64)
+    channel = forms.CharField(required=False, max_length=64, label=_("Channel"))
     venue = forms.IntegerField(
         required=False,
         min_value=0,
         max_value=MAX_BIGINT,
-        error_messages={"invalid": "Pick a venue from the list."},
+        error_messages={"invalid": _("Pick a venue from the list.")},
+        label=_("Venue"),
     )
-    q = forms.CharField(required=False, max_length=200, strip=True, label="Search")
-    sort = forms.ChoiceField(choices=SORT_CHOICES, required=False)
+    q = forms.CharField(required=False, max_length=200, strip=True, label=_("Search"))
+    sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, label=_("Sort"))
     page = forms.IntegerField(
         required=False,
         min_value=1,
         max_value=MAX_PAGE,
-        error_messages={"invalid": "Page must be a whole number."},
+        error_messages={"invalid": _("Page must be a whole number.")},
+        label=_("Page"),
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -66,7 +75,8 @@ class BoardFilterForm(forms.Form):
             required=False,
             input_formats=["%Y-%m-%d"],
             widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            error_messages={"invalid": "Use a date like 2026-03-01."},
+            error_messages={"invalid": _DATE_INVALID},
+            label=pgettext_lazy("date range", "From"),
         )
         # Keep the visual order of the fields: status, from, to, ...
         order = ["status", "from", "to", "channel", "venue", "q", "sort", "page"]
@@ -75,7 +85,11 @@ class BoardFilterForm(forms.Form):
     def _clean_date(self, name: str) -> date | None:
         value = self.cleaned_data.get(name)
         if value is not None and not (MIN_DATE <= value <= MAX_DATE):
-            self.add_error(name, f"Pick a date between {MIN_DATE:%Y} and {MAX_DATE:%Y}.")
+            self.add_error(
+                name,
+                gettext("Pick a date between %(first)s and %(last)s.")
+                % {"first": MIN_DATE.year, "last": MAX_DATE.year},
+            )
             return None
         return value
 
@@ -84,7 +98,7 @@ class BoardFilterForm(forms.Form):
         start = self._clean_date("from")
         end = self._clean_date("to")
         if start and end and start > end:
-            self.add_error("to", "The end date is before the start date.")
+            self.add_error("to", gettext("The end date is before the start date."))
         return cleaned
 
     def filters(self) -> BoardFilters:
@@ -131,10 +145,11 @@ def board_querystring(filters: BoardFilters, **overrides: Any) -> str:
 
 
 def quick_ranges(*, today: date | None = None) -> dict[str, tuple[date, date]]:
-    """Today, Yesterday and Last 7 days, as inclusive (from, to) in TIME_ZONE."""
+    """Today, Yesterday and Last 7 days (labels in the active language), as inclusive
+    (from, to) in TIME_ZONE."""
     today = today or timezone.localdate(timezone=ZoneInfo(settings.TIME_ZONE))
     return {
-        "Today": (today, today),
-        "Yesterday": (today - timedelta(days=1), today - timedelta(days=1)),
-        "Last 7 days": (today - timedelta(days=6), today),
+        gettext("Today"): (today, today),
+        gettext("Yesterday"): (today - timedelta(days=1), today - timedelta(days=1)),
+        gettext("Last 7 days"): (today - timedelta(days=6), today),
     }

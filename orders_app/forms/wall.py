@@ -2,8 +2,9 @@
 
 ``venue`` (one id), ``channel`` (repeatable: an order type or integration, e.g. wolt),
 ``status`` (repeatable: which columns), ``theme`` (dark, light), ``dim`` (auto, off),
-``allday`` (1, 0). A bad value never breaks the screen: that parameter falls back to its
-default and the wall shows a notice naming it.
+``allday`` (1, 0), ``lang`` (az, ru, en: the screen's language, which
+dashboard/middleware.py activates; else LANGUAGE_CODE). A bad value never breaks the screen:
+that parameter falls back to its default and the wall shows a notice naming it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import re
 from dataclasses import dataclass, field
 
 from django import forms
+from django.conf import settings
 from django.http import QueryDict
+from django.utils.translation import gettext, ngettext
 
 from orders_app.vocabulary import WALL_DEFAULT_COLUMNS, WALL_STATUSES
 
@@ -27,6 +30,7 @@ class WallOptions:
     theme: str = "dark"
     dim: str = "auto"
     all_day: bool = True
+    language: str = ""
     notices: tuple[str, ...] = field(default=())
 
     def query_items(self) -> list[tuple[str, str]]:
@@ -43,6 +47,8 @@ class WallOptions:
             items.append(("dim", self.dim))
         if not self.all_day:
             items.append(("allday", "0"))
+        if self.language:
+            items.append(("lang", self.language))
         return items
 
 
@@ -55,10 +61,15 @@ class ChannelsField(forms.Field):
 
     def validate(self, value: list[str]) -> None:
         if len(value) > 20:
-            raise forms.ValidationError("at most 20 channels")
+            raise forms.ValidationError(
+                ngettext("at most %(count)s channel", "at most %(count)s channels", 20)
+                % {"count": 20}
+            )
         for v in value:
             if not _CHANNEL.match(v):
-                raise forms.ValidationError(f"{v[:40]!r} is not a channel name")
+                raise forms.ValidationError(
+                    gettext("%(value)s is not a channel name") % {"value": repr(v[:40])}
+                )
 
 
 class WallForm(forms.Form):
@@ -68,6 +79,7 @@ class WallForm(forms.Form):
     theme = forms.ChoiceField(required=False, choices=[("dark", "dark"), ("light", "light")])
     dim = forms.ChoiceField(required=False, choices=[("auto", "auto"), ("off", "off")])
     allday = forms.ChoiceField(required=False, choices=[("1", "1"), ("0", "0")])
+    lang = forms.ChoiceField(required=False, choices=lambda: list(settings.LANGUAGES))
 
     def __init__(self, query: QueryDict, *args, **kwargs) -> None:
         data = {
@@ -77,6 +89,7 @@ class WallForm(forms.Form):
             "theme": query.get("theme", "").strip().lower(),
             "dim": query.get("dim", "").strip().lower(),
             "allday": query.get("allday", "").strip(),
+            "lang": query.get("lang", "").strip().lower(),
         }
         super().__init__(data, *args, **kwargs)
 
@@ -89,8 +102,11 @@ def wall_options(query: QueryDict) -> WallOptions:
     notices = []
     for name, errors in form.errors.items():
         raw = query.getlist(name)
-        shown = ", ".join(v[:40] for v in raw) or "(empty)"
-        notices.append(f"Ignored {name}={shown}: {' '.join(errors)}")
+        shown = ", ".join(v[:40] for v in raw) or gettext("(empty)")
+        notices.append(
+            gettext("Ignored %(name)s=%(value)s: %(errors)s")
+            % {"name": name, "value": shown, "errors": " ".join(errors)}
+        )
     columns = tuple(s for s in WALL_STATUSES if s in (data.get("status") or []))
     # Canonical column order: New, Accepted, Done (then Ignored if asked for).
     columns = tuple(sorted(columns, key=WALL_STATUSES.index)) or WALL_DEFAULT_COLUMNS
@@ -101,5 +117,6 @@ def wall_options(query: QueryDict) -> WallOptions:
         theme=data.get("theme") or "dark",
         dim=data.get("dim") or "auto",
         all_day=(data.get("allday") or "1") == "1",
+        language=data.get("lang") or "",
         notices=tuple(notices),
     )

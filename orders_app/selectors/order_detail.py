@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext
 
 from orders_app.models import Order, OrderEvent, OrderItem, OrderItemModifier
 from orders_app.selectors.order_filters import with_names
@@ -32,12 +33,12 @@ class OrderDetail:
 
 def _timeline(order: Order, events: list[OrderEvent]) -> list[TimelineEntry]:
     entries: list[TimelineEntry] = [
-        TimelineEntry(at=order.created_at, kind="created", label="Created in Clopos")
+        TimelineEntry(at=order.created_at, kind="created", label=gettext("Created in Clopos"))
     ]
     seen = [e for e in events if e.kind == OrderEvent.Kind.SEEN]
     if not seen:
         entries.append(
-            TimelineEntry(at=order.first_seen_at, kind="seen", label="First seen by Pass")
+            TimelineEntry(at=order.first_seen_at, kind="seen", label=gettext("First seen by Pass"))
         )
     for event in events:
         if event.kind == OrderEvent.Kind.SEEN:
@@ -45,7 +46,7 @@ def _timeline(order: Order, events: list[OrderEvent]) -> list[TimelineEntry]:
                 TimelineEntry(
                     at=event.observed_at,
                     kind="seen",
-                    label="First seen by Pass",
+                    label=gettext("First seen by Pass"),
                     to_status=event.to_status,
                 )
             )
@@ -54,7 +55,7 @@ def _timeline(order: Order, events: list[OrderEvent]) -> list[TimelineEntry]:
                 TimelineEntry(
                     at=event.observed_at,
                     kind="status",
-                    label="Status changed",
+                    label=gettext("Status changed"),
                     from_status=event.from_status,
                     to_status=event.to_status,
                 )

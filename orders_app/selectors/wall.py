@@ -16,13 +16,14 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Prefetch, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from orders_app.models import Order, OrderItem, SaleType, Venue
 from orders_app.selectors.sync import SyncHealth, sync_health
 from orders_app.vocabulary import (
     OPEN_STATUSES,
-    SALE_KIND_LABELS,
     sale_kind,
+    sale_kind_label,
     wall_channel_label,
     wall_column_label,
 )
@@ -88,7 +89,7 @@ class WallCard:
 
     @property
     def sale_kind_label(self) -> str:
-        return SALE_KIND_LABELS.get(self.sale_kind, self.sale_type_name)
+        return sale_kind_label(self.sale_kind) or self.sale_type_name
 
 
 @dataclass(frozen=True)
@@ -136,10 +137,18 @@ def _card(order: Order, sale_types: dict[int, tuple[str, str]], expires_at) -> W
     kind, sale_name = sale_types.get(order.sale_type_id or -1, ("", ""))
     items = tuple(
         WallItem(
-            name=item.name or (f"Product {item.product_id}" if item.product_id else "Item"),
+            name=item.name
+            or (
+                gettext("Product %(id)s") % {"id": item.product_id}
+                if item.product_id
+                else gettext("Item")
+            ),
             count=item.count,
             modifiers=tuple(
-                WallModifier(name=m.name or f"Modifier {m.modifier_id}", count=m.count)
+                WallModifier(
+                    name=m.name or gettext("Modifier %(id)s") % {"id": m.modifier_id},
+                    count=m.count,
+                )
                 for m in item.modifiers.all()
             ),
             note=item.note.strip(),
@@ -261,7 +270,7 @@ def wall_board(
     venue_name = ""
     if venue is not None:
         found = Venue.objects.filter(id=venue).only("name").first()
-        venue_name = str(found) if found else f"Venue {venue}"
+        venue_name = str(found) if found else gettext("Venue %(id)s") % {"id": venue}
     return WallBoard(
         columns=tuple(shown),
         all_day=tuple(all_day),

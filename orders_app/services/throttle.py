@@ -47,6 +47,7 @@ from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
+from django.utils.translation import ngettext
 
 try:
     import fcntl
@@ -216,8 +217,11 @@ class ThrottleDecision:
     @property
     def message(self) -> str:
         minutes = self.retry_minutes
-        unit = "minute" if minutes == 1 else "minutes"
-        return f"Too many failed attempts. Try again in {minutes} {unit}."
+        return ngettext(
+            "Too many failed attempts. Try again in %(count)s minute.",
+            "Too many failed attempts. Try again in %(count)s minutes.",
+            minutes,
+        ) % {"count": minutes}
 
 
 class LoginThrottle:

@@ -19,6 +19,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from orders_app.forms.board import (
@@ -136,7 +137,7 @@ def board_rows(request: HtmxHttpRequest) -> HttpResponse:
 def order_detail(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     detail = order_detail_get(order_id=order_id)
     if detail is None:
-        raise Http404("No such order in the cache")
+        raise Http404(gettext("No such order in the cache"))
     return _live(
         render(
             request,
@@ -151,7 +152,7 @@ def order_detail(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
 def order_panel(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     detail = order_detail_get(order_id=order_id)
     if detail is None:
-        raise Http404("No such order in the cache")
+        raise Http404(gettext("No such order in the cache"))
     return _live(
         render(request, "orders_app/_order_detail.html", {"detail": detail, "order": detail.order})
     )
@@ -177,7 +178,9 @@ def board_export(request: HtmxHttpRequest) -> HttpResponse:
     if not form.is_valid():
         problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
         return HttpResponse(
-            f"Invalid filter: {problems}", status=400, content_type="text/plain; charset=utf-8"
+            gettext("Invalid filter: %(problems)s") % {"problems": problems},
+            status=400,
+            content_type="text/plain; charset=utf-8",
         )
     filters = form.filters()
     channels = _channels_for(filters, sync_health())

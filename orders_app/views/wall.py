@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 from django.views.decorators.http import require_GET
 
 from orders_app.forms.wall import WallOptions, wall_options
@@ -40,9 +41,18 @@ FRAGMENT_CACHE_SECONDS = 60
 # periodic full reload renews it.
 KIOSK_SESSION_SECONDS = 60 * 60 * 24 * 30
 DENIED = {
-    "revoked": ("This screen's key was revoked", "Ask a manager for a new kiosk link."),
-    "unknown": ("This kiosk link is not valid", "Ask a manager for a new kiosk link."),
-    "signed-out": ("This screen is signed out", "Open the wall again with a kiosk link or log in."),
+    "revoked": (
+        gettext_lazy("This screen's key was revoked"),
+        gettext_lazy("Ask a manager for a new kiosk link."),
+    ),
+    "unknown": (
+        gettext_lazy("This kiosk link is not valid"),
+        gettext_lazy("Ask a manager for a new kiosk link."),
+    ),
+    "signed-out": (
+        gettext_lazy("This screen is signed out"),
+        gettext_lazy("Open the wall again with a kiosk link or log in."),
+    ),
 }
 
 
@@ -127,7 +137,7 @@ def wall_poll(request: HttpRequest) -> HttpResponse:
     key = (
         "pass:wall:fragment:"
         + hashlib.sha256(
-            f"{poll.token}|{options!r}|{settings.WALL_DONE_MINUTES}".encode()
+            f"{poll.token}|{options!r}|{settings.WALL_DONE_MINUTES}|{get_language()}".encode()
         ).hexdigest()
     )
     html = cache.get(key)

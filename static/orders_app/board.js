@@ -6,12 +6,24 @@
  * - opens a row into its detail panel on click, Enter or Space (the list is a treegrid: the
  *   arrow keys open, close and move between rows), and keeps open rows open across
  *   refreshes; briefly highlights orders that a refresh brought in;
- * - tidies the filter form's URL (no empty parameters), quick date picks, print button.
+ * - tidies the filter form's URL (no empty parameters), quick date picks, print button;
+ * - submits the language menu as soon as a language is picked (its button is for no-JS).
  * No inline scripts or styles anywhere (CSP): everything is wired here from data-* attributes.
+ * Every word shown comes from Django's JavaScript catalogue (djangojs, loaded before this
+ * script); if it failed to load, the English fallbacks below keep the page working.
  */
 (function () {
   "use strict";
   if (window.PassBoard) return; // loaded once, even if a history restore re-runs scripts
+  var gettext = window.gettext || function (s) { return s; };
+  var ngettext = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
+  var pgettext = window.pgettext || function (c, s) { return s; };
+  var interpolate = window.interpolate || function (fmt, obj, named) {
+    return named
+      ? fmt.replace(/%\(\w+\)s/g, function (m) { return String(obj[m.slice(2, -2)]); })
+      : fmt.replace(/%s/g, function () { return String(obj.shift()); });
+  };
+  function counted(fmt, n) { return interpolate(fmt, { count: n }, true); }
   var state = {
     expanded: new Set(),
     busySince: 0,
@@ -30,24 +42,32 @@
     if (isNaN(t)) return null;
     return Math.max(0, Math.floor((Date.now() - t) / 1000));
   }
+  // The same words as orders_app/formatting.py says for the same value (same msgids).
   function agoText(s) {
-    if (s < 5) return "just now";
-    if (s < 60) return s + " s ago";
-    if (s < 3600) return Math.floor(s / 60) + " min ago";
-    if (s < 86400) return Math.floor(s / 3600) + " h ago";
-    var d = Math.floor(s / 86400);
-    return d === 1 ? "1 day ago" : d + " days ago";
-  }
-  function ageText(s) {
-    if (s < 60) return s + "s";
+    if (s < 5) return gettext("just now");
+    if (s < 60) return counted(ngettext("%(count)s s ago", "%(count)s s ago", s), s);
     var m = Math.floor(s / 60);
-    if (m < 60) return m + "m";
+    if (s < 3600) return counted(ngettext("%(count)s min ago", "%(count)s min ago", m), m);
+    var h = Math.floor(s / 3600);
+    if (s < 86400) return counted(ngettext("%(count)s h ago", "%(count)s h ago", h), h);
+    var d = Math.floor(s / 86400);
+    return counted(ngettext("%(count)s day ago", "%(count)s days ago", d), d);
+  }
+  // Compact age units: 45s, 12m, 2h, 3d (two units joined by a space).
+  function ageS(n) { return counted(pgettext("compact age", "%(count)ss"), n); }
+  function ageM(n) { return counted(pgettext("compact age", "%(count)sm"), n); }
+  function ageH(n) { return counted(pgettext("compact age", "%(count)sh"), n); }
+  function ageD(n) { return counted(pgettext("compact age", "%(count)sd"), n); }
+  function ageText(s) {
+    if (s < 60) return ageS(s);
+    var m = Math.floor(s / 60);
+    if (m < 60) return ageM(m);
     var h = Math.floor(m / 60);
     m = m % 60;
-    if (h < 24) return m ? h + "h " + m + "m" : h + "h";
+    if (h < 24) return m ? ageH(h) + " " + ageM(m) : ageH(h);
     var d = Math.floor(h / 24);
     h = h % 24;
-    return h ? d + "d " + h + "h" : d + "d";
+    return h ? ageD(d) + " " + ageH(h) : ageD(d);
   }
   function tick() {
     document.querySelectorAll("time[data-ago]").forEach(function (el) {
@@ -114,7 +134,7 @@
     sp.className = "spinner";
     sp.setAttribute("aria-hidden", "true");
     p.appendChild(sp);
-    p.appendChild(document.createTextNode("Loading order…"));
+    p.appendChild(document.createTextNode(gettext("Loading order…")));
     slot.appendChild(p);
   }
   function loadPanel(row, slot, quiet) {
@@ -242,8 +262,8 @@
       p.className = "panel-error";
       p.setAttribute("role", "alert");
       p.textContent = event.detail.xhr.status === 404
-        ? "This order is no longer in the cache."
-        : "Could not load this order. Close and open the row to try again.";
+        ? gettext("This order is no longer in the cache.")
+        : gettext("Could not load this order. Close and open the row to try again.");
       target.appendChild(p);
     }
   });
@@ -279,7 +299,8 @@
       });
       var announce = document.getElementById("board-announce");
       if (announce && fresh) {
-        announce.textContent = fresh === 1 ? "1 new order in the list." : fresh + " new orders in the list.";
+        announce.textContent = counted(
+          ngettext("%(count)s new order in the list.", "%(count)s new orders in the list.", fresh), fresh);
       }
     }
     state.swapFromPoll = false;
@@ -301,6 +322,7 @@
       state.expanded.add(row.closest("tbody.order").getAttribute("data-order-id"));
     });
     filterDone();
+    langMenu();
     tick();
     schedulePolling();
   });
@@ -351,7 +373,24 @@
     if (event.target.closest && event.target.closest("[data-print]")) window.print();
   });
 
+  /* ---- Language menu: picking a language applies it (the button is there without JS) ----- */
+  function langMenu() {
+    document.querySelectorAll("form[data-lang-menu] [data-lang-apply]").forEach(function (b) {
+      b.hidden = true;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-lang-menu]");
+    if (!form || event.target.tagName !== "SELECT") return;
+    // Come back to the page as it is now (filters change the URL after the page rendered).
+    var next = form.querySelector("input[name=next]");
+    if (next) next.value = window.location.pathname + window.location.search;
+    if (form.requestSubmit) form.requestSubmit();
+    else form.submit();
+  });
+
   function start() {
+    langMenu();
     tick();
     schedulePolling();
   }

@@ -4,9 +4,20 @@
  * changes; everything time-based happens here, every second, from ISO timestamps and the
  * server's clock (data-now) so a kiosk with a wrong clock still shows true ages.
  * Configured by data-* attributes on <body>; no inline script (CSP: script-src 'self').
+ * Every word shown comes from Django's JavaScript catalogue (djangojs, loaded before this
+ * script); if it failed to load, the English fallbacks below keep the screen working.
  */
 (function () {
   "use strict";
+  var gettext = window.gettext || function (s) { return s; };
+  var ngettext = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
+  var pgettext = window.pgettext || function (c, s) { return s; };
+  var interpolate = window.interpolate || function (fmt, obj, named) {
+    return named
+      ? fmt.replace(/%\(\w+\)s/g, function (m) { return String(obj[m.slice(2, -2)]); })
+      : fmt.replace(/%s/g, function () { return String(obj.shift()); });
+  };
+  function counted(fmt, n) { return interpolate(fmt, { count: n }, true); }
 
   var body = document.body;
   var cfg = body.dataset;
@@ -60,7 +71,7 @@
     body.dataset.sound = muted ? "muted" : (blocked ? "blocked" : "on");
     enableBtn.hidden = muted || !blocked;
     muteBtn.setAttribute("aria-pressed", muted ? "true" : "false");
-    muteBtn.textContent = muted ? "Sound muted: tap to unmute" : "Mute";
+    muteBtn.textContent = muted ? gettext("Sound muted: tap to unmute") : gettext("Mute");
   }
 
   function play(audio, counter) {
@@ -148,23 +159,32 @@
   }
 
   /* ---------- Every second ---------- */
+  // Compact age units, the same msgids as board.js: 12m, 1h (the minutes may come padded).
+  function ageM(n) { return counted(pgettext("compact age", "%(count)sm"), n); }
+  function ageH(n) { return counted(pgettext("compact age", "%(count)sh"), n); }
+  function hoursMinutes(m) { return ageH(Math.floor(m / 60)) + " " + ageM(pad(m % 60)); }
   function fmtAge(ms) {
     var s = Math.max(0, Math.floor(ms / 1000));
     var m = Math.floor(s / 60);
-    if (m >= 60) { return Math.floor(m / 60) + "h " + pad(m % 60) + "m"; }
+    if (m >= 60) { return hoursMinutes(m); }
     return m + ":" + pad(s % 60);
   }
   function fmtMinutes(ms) {
     var m = Math.max(0, Math.floor(ms / 60000));
-    if (m >= 60) { return Math.floor(m / 60) + "h " + pad(m % 60) + "m"; }
-    return m + "m";
+    if (m >= 60) { return hoursMinutes(m); }
+    return ageM(m);
   }
+  // The same words as board.js and orders_app/formatting.py say for the same value.
   function fmtAgo(ms) {
     var s = Math.max(0, Math.round(ms / 1000));
-    if (s < 60) { return s + " s ago"; }
+    if (s < 5) { return gettext("just now"); }
+    if (s < 60) { return counted(ngettext("%(count)s s ago", "%(count)s s ago", s), s); }
     var m = Math.floor(s / 60);
-    if (m < 60) { return m + " min ago"; }
-    return Math.floor(m / 60) + " h " + (m % 60) + " min ago";
+    if (m < 60) { return counted(ngettext("%(count)s min ago", "%(count)s min ago", m), m); }
+    var h = Math.floor(m / 60);
+    if (h < 24) { return counted(ngettext("%(count)s h ago", "%(count)s h ago", h), h); }
+    var d = Math.floor(h / 24);
+    return counted(ngettext("%(count)s day ago", "%(count)s days ago", d), d);
   }
   function clockText(ms) {
     var d = new Date(ms + tzOffsetMin * 60000);
@@ -187,7 +207,8 @@
           // Done / Ignored: time since it finished; leaves the wall when it expires.
           var since = parseIso(card.dataset.updated) || t;
           flag.textContent = status === "IGNORE" ? "✕" : "✓";
-          time.textContent = fmtMinutes(t - since) + " ago";
+          time.textContent = interpolate(pgettext("compact age", "%(age)s ago"),
+            { age: fmtMinutes(t - since) }, true);
           if (t >= expires && !card.classList.contains("is-expired")) {
             card.classList.add("is-expired");
             card.hidden = true;
@@ -204,8 +225,9 @@
         card.classList.toggle("age-amber", state === "amber");
         card.classList.toggle("age-red", state === "red");
         card.dataset.age = state;
-        if (state === "red") { flag.textContent = "■ LATE"; time.textContent = fmtMinutes(age); }
-        else if (state === "amber") { flag.textContent = "▲ SLOW"; time.textContent = fmtAge(age); }
+        // Uppercased by the stylesheet (text-transform), for the page's language.
+        if (state === "red") { flag.textContent = "■ " + gettext("Late"); time.textContent = fmtMinutes(age); }
+        else if (state === "amber") { flag.textContent = "▲ " + gettext("Slow"); time.textContent = fmtAge(age); }
         else { flag.textContent = ""; time.textContent = fmtAge(age); }
         var watch = status === "PENDING" && age >= watchdogMs;
         card.classList.toggle("is-watchdog", watch);
@@ -225,8 +247,8 @@
     banner.hidden = count === 0;
     body.dataset.waiting = String(count);
     if (count) {
-      document.getElementById("watchdog-text").textContent =
-        count + (count === 1 ? " order waiting for acceptance" : " orders waiting for acceptance");
+      document.getElementById("watchdog-text").textContent = counted(ngettext(
+        "%(count)s order waiting for acceptance", "%(count)s orders waiting for acceptance", count), count);
       if (count > lastWatchdogCount || t - lastAlertAt >= ALERT_REPEAT_MS) {
         lastAlertAt = t;
         play(alertSound, "alerts");
@@ -244,16 +266,17 @@
     var banner = document.getElementById("conn-banner");
     banner.hidden = !offline;
     if (offline) {
-      document.getElementById("conn-banner-detail").textContent =
-        "since " + clockText(offlineSince + serverOffsetMs) +
-        ". This screen is NOT live; it reconnects by itself.";
+      document.getElementById("conn-banner-detail").textContent = interpolate(
+        gettext("since %(time)s. This screen is not live; it reconnects by itself."),
+        { time: clockText(offlineSince + serverOffsetMs) }, true);
     }
     if (!el) { return; }
     var status = el.dataset.syncStatus;
     var last = syncedAt;
-    var text = last === null ? "Clopos: not synced yet" : "Clopos synced " + fmtAgo(t - last);
-    if (status === "failing") { text += " · sync failing"; }
-    if (offline) { text = "Pass server unreachable"; }
+    var text = last === null ? gettext("Clopos: not synced yet")
+      : interpolate(gettext("Clopos synced %(ago)s"), { ago: fmtAgo(t - last) }, true);
+    if (status === "failing") { text += " · " + gettext("sync failing"); }
+    if (offline) { text = gettext("Pass server unreachable"); }
     label.textContent = text;
     label.classList.toggle("is-bad", offline || status !== "ok");
   }
@@ -293,7 +316,7 @@
     function mark(hidden) {
       var n = hidden + omitted;
       marker.hidden = n === 0;
-      marker.textContent = "+" + n + " more";
+      marker.textContent = counted(ngettext("+%(count)s more", "+%(count)s more", n), n);
       column.dataset.hidden = String(n);
     }
     mark(0);
@@ -348,10 +371,13 @@
 
   function showDenied(state) {
     var overlay = document.getElementById("denied-overlay");
-    var title = "This screen's key was revoked";
-    var hint = "Ask a manager for a new kiosk link.";
-    if (state === "signed-out") { title = "This screen is signed out"; hint = "Open the wall again with a kiosk link or log in."; }
-    if (state === "unknown") { title = "This screen's key is no longer valid"; }
+    var title = gettext("This screen's key was revoked");
+    var hint = gettext("Ask a manager for a new kiosk link.");
+    if (state === "signed-out") {
+      title = gettext("This screen is signed out");
+      hint = gettext("Open the wall again with a kiosk link or log in.");
+    }
+    if (state === "unknown") { title = gettext("This screen's key is no longer valid"); }
     document.getElementById("denied-title").textContent = title;
     document.getElementById("denied-hint").textContent = hint;
     overlay.hidden = false;
