@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class Venue(models.Model):
@@ -18,6 +19,8 @@ class Venue(models.Model):
     synced_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("venue")
+        verbose_name_plural = _("venues")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -34,6 +37,8 @@ class SaleType(models.Model):
     synced_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("sale type")
+        verbose_name_plural = _("sale types")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -89,6 +94,8 @@ class Order(models.Model):
     parse_warnings = models.JSONField(default=list, blank=True)
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         ordering = ["-created_at", "-id"]
         indexes = [
             # Board default list and date filters: newest first within a created_at range.
@@ -114,7 +121,7 @@ class Order(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Order {self.id}"
+        return gettext("Order #%(id)s") % {"id": self.id}
 
 
 class OrderItem(models.Model):
@@ -133,6 +140,8 @@ class OrderItem(models.Model):
     raw = models.JSONField(default=dict)
 
     class Meta:
+        verbose_name = _("order item")
+        verbose_name_plural = _("order items")
         ordering = ["order_id", "position"]
         constraints = [
             models.UniqueConstraint(fields=["order", "position"], name="orderitem_unique_position")
@@ -158,13 +167,15 @@ class OrderItemModifier(models.Model):
     raw = models.JSONField(default=dict)
 
     class Meta:
+        verbose_name = _("item modifier")
+        verbose_name_plural = _("item modifiers")
         ordering = ["item_id", "position"]
         constraints = [
             models.UniqueConstraint(fields=["item", "position"], name="modifier_unique_position")
         ]
 
     def __str__(self) -> str:
-        return self.name or f"Modifier {self.modifier_id}"
+        return self.name or gettext("Modifier %(id)s") % {"id": self.modifier_id}
 
 
 class OrderEvent(models.Model):
@@ -183,6 +194,8 @@ class OrderEvent(models.Model):
     remote_updated_at = models.DateTimeField(null=True, blank=True)  # order.updated_at then
 
     class Meta:
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline entries")
         ordering = ["order_id", "observed_at", "id"]
         # Order detail timeline.
         indexes = [models.Index(fields=["order", "observed_at"], name="orderevent_order_idx")]
@@ -202,10 +215,12 @@ class SkippedOrder(models.Model):
     times_seen = models.PositiveIntegerField(default=1)
 
     class Meta:
+        verbose_name = _("skipped order")
+        verbose_name_plural = _("skipped orders")
         ordering = ["-last_seen_at"]
 
     def __str__(self) -> str:
-        return f"Skipped order {self.remote_id}"
+        return gettext("Skipped order %(id)s") % {"id": self.remote_id}
 
 
 class SyncState(models.Model):
@@ -229,8 +244,12 @@ class SyncState(models.Model):
     last_reconcile_at = models.DateTimeField(null=True, blank=True)
     last_pass = models.JSONField(default=dict, blank=True)  # counts and timing of the last pass
 
+    class Meta:
+        verbose_name = _("sync state")
+        verbose_name_plural = _("sync states")
+
     def __str__(self) -> str:
-        return "Sync state"
+        return gettext("Sync state")
 
     @classmethod
     def get(cls) -> SyncState:
@@ -246,8 +265,15 @@ class SyncLease(models.Model):
     acquired_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = _("sync lease")
+        verbose_name_plural = _("sync leases")
+
     def __str__(self) -> str:
-        return f"{self.name} held by {self.holder or 'nobody'}"
+        return gettext("%(name)s held by %(holder)s") % {
+            "name": self.name,
+            "holder": self.holder or gettext("nobody"),
+        }
 
 
 class WallKey(models.Model):
@@ -260,6 +286,8 @@ class WallKey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("kiosk key")
+        verbose_name_plural = _("kiosk keys")
         ordering = ["name"]
 
     def __str__(self) -> str:

@@ -85,6 +85,27 @@ def wall_column_label(status: str) -> str:
     return status_label(status)
 
 
+# --- Why a sync failed ------------------------------------------------------------------------
+
+# What a failed pass's kind (services/sync/failures.py: failure_kind) means, in plain words for
+# every screen. The error's own text stays English: a detail for whoever fixes it.
+SYNC_ERROR_SUMMARIES = {
+    "unavailable": gettext_lazy("Clopos does not answer."),
+    "rate_limited": gettext_lazy("Clopos asked Pass to slow down."),
+    "auth": gettext_lazy("Clopos refused Pass's credentials."),
+    "config": gettext_lazy("The Clopos settings are incomplete or wrong."),
+    "bad_response": gettext_lazy("Clopos sent an answer Pass cannot read."),
+    "rejected": gettext_lazy("Clopos refused a request."),
+    "lease": gettext_lazy("Another sync process took over."),
+    "internal": gettext_lazy("Pass hit an internal error; the cache keeps what it had."),
+}
+
+
+def sync_error_summary(kind: str) -> str:
+    """A failed pass's kind in the active language ("" for a kind Pass does not know)."""
+    return str(SYNC_ERROR_SUMMARIES[kind]) if kind in SYNC_ERROR_SUMMARIES else ""
+
+
 # --- Channels and sale kinds -------------------------------------------------------------------
 
 # Sale types by Clopos' system_type, as the wall's card colours name them.

@@ -56,7 +56,7 @@ def update() -> None:
     for domain in DOMAINS:
         po = LOCALE / "en" / "LC_MESSAGES" / f"{domain}.po"
         # English is the source language: each msgstr is its msgid, never left empty.
-        done = _run(["msgen", "--no-wrap", "-o", str(po), str(po)])
+        done = _run(["msgen", "--force-po", "-o", str(po), str(po)])
         if done.returncode != 0:
             raise SystemExit(done.stderr)
     done = _run([sys.executable, "manage.py", "compilemessages", "--ignore=.venv"])

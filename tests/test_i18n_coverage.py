@@ -15,15 +15,19 @@ from html.parser import HTMLParser
 import pytest
 from django.utils import timezone
 
-from orders_app.models import Order, OrderItem, OrderItemModifier, SaleType, Venue
+from orders_app.models import Order, OrderItem, OrderItemModifier, SaleType, Venue, WallKey
 from orders_app.services.wall_keys import wall_key_create, wall_key_revoke
 from tests.fixtures.orders import make_order, mark_failing, mark_synced
 
-# Names that are the same in every language: the product, the POS, the file format, units.
-NAMES = {"pass", "clopos", "csv", "uuid", "id", "p", "javascript", "x", "kb", "pdf"}
+# Names that are the same in every language: the product, the POS, the file format; and the
+# URL parameters a notice quotes as typed (the tests' wall link asks for channel=bad!).
+NAMES = {"pass", "clopos", "csv", "uuid", "id", "p", "javascript", "channel", "bad", "mgr"}
+# Words Azerbaijani shares with English, checked by hand: "kiosk" (kiosk açarı).
+SHARED_WITH_AZERBAIJANI = {"kiosk"}
 # Attributes whose values people read (or hear, from a screen reader).
 READ_ATTRIBUTES = {"title", "aria-label", "placeholder", "alt", "label", "aria-description"}
 WORD = re.compile(r"[A-Za-z][A-Za-z']+")
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 
 ENGLISH_ITEMS = [
     {
@@ -39,26 +43,41 @@ ENGLISH_ITEMS = [
 
 
 class _Reader(HTMLParser):
-    """The text a person reads on a page: text nodes and read attributes, not scripts."""
+    """The text a person reads on a page in its language: text nodes and read attributes; not
+    scripts, not <code> (a command to type, the same in every language), and not an element
+    that declares another language (lang="en" on a sync error's own words, each language's
+    name in the language menu)."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self._skip = 0
+        self.page_language = ""
+        self._skipping: list[str] = []  # open elements whose content is skipped
 
     def handle_starttag(self, tag, attrs):
-        if tag in {"script", "style"}:
-            self._skip += 1
+        attributes = dict(attrs)
+        if tag == "html":
+            self.page_language = attributes.get("lang") or ""
+        if tag in VOID and self._skipping:
+            return
+        if self._skipping:
+            self._skipping.append(tag)
+            return
+        declared = attributes.get("lang")
+        other_language = tag != "html" and declared not in {None, "", self.page_language}
+        if tag not in VOID and (tag in {"script", "style", "code"} or other_language):
+            self._skipping.append(tag)
+            return
         for name, value in attrs:
             if name in READ_ATTRIBUTES and value:
                 self.parts.append(value)
 
     def handle_endtag(self, tag):
-        if tag in {"script", "style"} and self._skip:
-            self._skip -= 1
+        if self._skipping and tag not in VOID:
+            self._skipping.pop()
 
     def handle_data(self, data):
-        if not self._skip:
+        if not self._skipping:
             self.parts.append(data)
 
 
@@ -163,6 +182,7 @@ def _pages(client, django_user_model) -> dict[str, str]:
     pages["board failing"] = client.get("/").content.decode()
     pages["wall failing"] = client.get("/wall/").content.decode()
     client.logout()
+    WallKey.objects.filter(name="kitchen").delete()  # the page set is rendered once per language
     created = wall_key_create(name="kitchen")
     wall_key_revoke(name="kitchen")
     pages["wall revoked"] = client.get(f"/wall/?key={created.key}").content.decode()
@@ -193,6 +213,7 @@ def test_no_english_ui_word_is_left_in_another_language(
         words = read_words(html) - allowed
         if language == "az":
             words &= read_words(english[name])
+            words -= SHARED_WITH_AZERBAIJANI
         if words:
             left[name] = sorted(words)
     assert not left, f"English words on {language} pages: {left}"
@@ -200,6 +221,8 @@ def test_no_english_ui_word_is_left_in_another_language(
 
 def test_the_check_finds_an_english_word_that_skips_gettext():
     english = read_words(
-        '<p>Orders</p><button title="Sign out">Выйти</button><script>x="Hi"</script>'
+        '<html lang="ru"><p>Orders</p><button title="Sign out">Выйти</button>'
+        '<script>x="Hi"</script><code>make run</code><option lang="en">English</option>'
+        '<input placeholder="Search"><span lang="ru">Done</span>'
     )
-    assert english == {"orders", "sign", "out"}
+    assert english == {"orders", "sign", "out", "search", "done"}

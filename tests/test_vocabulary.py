@@ -17,21 +17,26 @@ from orders_app.vocabulary import (
 )
 
 
-def test_the_default_labels_cover_every_known_status():
-    assert status_labels_from(DEFAULT_STATUS_LABELS) == {
+def test_the_default_labels_cover_every_known_status(settings):
+    settings.STATUS_LABELS = {}
+    assert {status: status_label(status) for status in ORDER_STATUSES} == {
         "PENDING": "New",
         "RECEIVED": "Accepted",
         "IGNORE": "Ignored",
         "DELIVERED": "Delivered",
     }
+    # The README's form of the default is the same words.
+    assert status_labels_from(DEFAULT_STATUS_LABELS) == {
+        status: status_label(status) for status in ORDER_STATUSES
+    }
 
 
-def test_labels_from_the_environment_keep_title_case_for_the_known_statuses_left_out():
+def test_labels_from_the_environment_keep_only_the_entries_given(settings):
     labels = status_labels_from([" pending = Yeni ", "CANCELLED=Cancelled"])
-    assert labels["PENDING"] == "Yeni"
-    assert labels["RECEIVED"] == "Received"
-    assert labels["CANCELLED"] == "Cancelled"
-    assert set(ORDER_STATUSES) <= set(labels)
+    assert labels == {"PENDING": "Yeni", "CANCELLED": "Cancelled"}
+    settings.STATUS_LABELS = labels
+    assert status_label("PENDING") == "Yeni"
+    assert status_label("RECEIVED") == "Accepted"  # the translated default, not Title case
 
 
 @pytest.mark.parametrize("entry", ["PENDING", "PENDING=", "PENDING=  "])
@@ -60,5 +65,8 @@ def test_channel_names_for_the_wall_and_the_board():
     assert wall_channel_label(integration="", order_type="CALL_CENTER_ORDER") == "Call centre"
     assert wall_channel_label(integration="bolt_food", order_type="X") == "Bolt Food"
     assert wall_channel_label(integration="", order_type="") == ""
-    assert order_type_label("CALL_CENTER_ORDER") == "Call center order"
+    assert order_type_label("CALL_CENTER_ORDER") == "Call centre order"
+    assert order_type_label("WOLT_ORDER") == "Wolt order"
+    assert order_type_label("BOLT_FOOD_ORDER") == "Bolt food order"
+    assert order_type_label("TABLE") == "Table"
     assert order_type_label("call_center_new") == "call_center_new"

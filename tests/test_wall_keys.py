@@ -45,6 +45,16 @@ def test_create_uses_the_base_url_option():
     assert output.strip().splitlines()[-1].startswith("https://pass.example.com/wall/?key=")
 
 
+def test_create_puts_the_screens_language_in_its_url(client):
+    output = run("create", "--name", "grill", "--lang", "az")
+    last = output.strip().splitlines()[-1]
+    assert last.startswith("http://127.0.0.1:8000/wall/?key=") and last.endswith("&lang=az")
+    opened = client.get(last.removeprefix("http://127.0.0.1:8000"))
+    assert opened["Location"] == "/wall/?lang=az"  # the key leaves the address, lang stays
+    with pytest.raises(CommandError):
+        run("create", "--name", "bar", "--lang", "fr")
+
+
 def test_create_refuses_a_duplicate_name_and_a_bad_base_url():
     run("create", "--name", "kitchen")
     with pytest.raises(CommandError, match="already exists"):

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from orders_app.fastpaths import sync_state_poll_row
 from orders_app.models import Order, SkippedOrder, SyncState
+from orders_app.vocabulary import sync_error_summary
 
 
 def sync_is_stale(*, last_success_at: datetime | None, now: datetime, stale_after: int) -> bool:
@@ -30,7 +31,8 @@ class SyncHealth:
     last_success_at: datetime | None
     age_seconds: float | None
     consecutive_failures: int
-    last_error: str
+    last_error: str  # the failure's own words (English: a detail for whoever fixes it)
+    last_error_kind: str  # vocabulary.SYNC_ERROR_SUMMARIES: what the pages say about it
     last_error_at: datetime | None
     failing_since: datetime | None
     data_version: int
@@ -38,6 +40,11 @@ class SyncHealth:
     stale_after: int
     # Data older than SYNC_STALE_AFTER (or none yet): /healthz answers 503.
     is_stale: bool
+
+    @property
+    def error_summary(self) -> str:
+        """The last failure in plain words, in the active language."""
+        return sync_error_summary(self.last_error_kind)
 
     @property
     def is_demo(self) -> bool:
@@ -77,6 +84,9 @@ def sync_health(*, now: datetime | None = None, stale_after: int | None = None) 
         age_seconds=None if age is None else max(age, 0.0),
         consecutive_failures=state.consecutive_failures,
         last_error=state.last_error,
+        last_error_kind=str((state.last_pass or {}).get("error_kind") or "")
+        if state.last_error
+        else "",
         last_error_at=state.last_error_at,
         failing_since=state.failing_since,
         data_version=state.data_version,

@@ -37,7 +37,7 @@ def tel_href(phone: str) -> str:
 
 @register.filter
 def humanize_channel(value: str) -> str:
-    """CALL_CENTER_ORDER -> Call center order; call_center_new stays as given."""
+    """CALL_CENTER_ORDER -> Call centre order; call_center_new stays as given."""
     return order_type_label(value)
 
 

@@ -39,6 +39,7 @@ from orders_app.services.sync import (
     SyncFailed,
     failure_message,
     failure_record,
+    failure_result,
     quote,
     sync_pass,
 )
@@ -220,7 +221,7 @@ class Command(BaseCommand):
             try:
                 self.client = CloposClient.from_settings()
             except CloposError as exc:
-                failure_record(PassResult(ok=False, error=str(exc)))
+                failure_record(failure_result(exc))
                 raise CommandError(f"sync failed: {exc}", returncode=EXIT_FAILED) from None
             if loop:
                 self.loop(interval=interval, full=full, since=since)
@@ -255,7 +256,7 @@ class Command(BaseCommand):
         except Exception as exc:  # before the pass could start (e.g. the database is away)
             message = failure_message(exc)
             logger.error("sync_internal_error", exc_info=exc)
-            failure_record(PassResult(ok=False, error=message))
+            failure_record(failure_result(exc))
             raise CommandError(f"sync failed: {message}", returncode=EXIT_FAILED) from None
         self.report(result)
 
@@ -275,7 +276,7 @@ class Command(BaseCommand):
                 cause = exc.__cause__ if isinstance(exc, SyncFailed) else exc
                 message = str(exc) if isinstance(exc, SyncFailed) else failure_message(exc)
                 if not isinstance(exc, SyncFailed):
-                    failure_record(PassResult(ok=False, error=message))
+                    failure_record(failure_result(exc))
                 if not isinstance(exc, SyncFailed) or exc.internal:
                     logger.error("sync_internal_error", exc_info=cause)
                 delay = failure_delay(cause, failures, interval)

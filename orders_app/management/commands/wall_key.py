@@ -1,6 +1,6 @@
 """Kiosk keys for wall screens.
 
-    python manage.py wall_key create --name kitchen [--base-url https://pass.example.com]
+    python manage.py wall_key create --name kitchen [--base-url https://pass.example.com] [--lang az]
     python manage.py wall_key list
     python manage.py wall_key revoke kitchen
 
@@ -9,6 +9,9 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
@@ -37,6 +40,11 @@ class Command(BaseCommand):
             default=DEFAULT_BASE_URL,
             help=f"How the screen reaches Pass (default {DEFAULT_BASE_URL})",
         )
+        create.add_argument(
+            "--lang",
+            choices=[code for code, _name in settings.LANGUAGES],
+            help="The screen's language, kept in its URL (default LANGUAGE_CODE)",
+        )
         sub.add_parser("list", help="List keys: name, created, last used, revoked.")
         revoke = sub.add_parser("revoke", help="Revoke a key: its screens stop at once.")
         revoke.add_argument("name")
@@ -45,7 +53,7 @@ class Command(BaseCommand):
         action = options["action"]
         try:
             if action == "create":
-                self._create(options["name"], options["base_url"])
+                self._create(options["name"], options["base_url"], options.get("lang"))
             elif action == "list":
                 self._list()
             else:
@@ -53,7 +61,7 @@ class Command(BaseCommand):
         except WallKeyError as exc:
             raise CommandError(str(exc)) from None
 
-    def _create(self, name: str, base_url: str) -> None:
+    def _create(self, name: str, base_url: str, lang: str | None = None) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise CommandError(f"--base-url must start with http:// or https://; got {base_url!r}")
         created = wall_key_create(name=name)
@@ -62,7 +70,8 @@ class Command(BaseCommand):
             "shown only now (Pass keeps a hash). Revoke with: "
             f"python manage.py wall_key revoke {created.wall_key.name}"
         )
-        self.stdout.write(created.url(base_url))
+        url = created.url(base_url)
+        self.stdout.write(f"{url}&{urlencode({'lang': lang})}" if lang else url)
 
     def _list(self) -> None:
         keys = wall_key_list()

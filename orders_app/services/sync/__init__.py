@@ -38,7 +38,13 @@ from __future__ import annotations
 
 from orders_app.clopos.jsontext import EncodedJSON
 from orders_app.services.sync.bulk_writer import BulkWriter
-from orders_app.services.sync.failures import SyncFailed, failure_message, failure_record
+from orders_app.services.sync.failures import (
+    SyncFailed,
+    failure_kind,
+    failure_message,
+    failure_record,
+    failure_result,
+)
 from orders_app.services.sync.parsing import Skip, parse_rows
 from orders_app.services.sync.plan import (
     BACKFILL,
@@ -70,8 +76,10 @@ __all__ = [
     "StoreResult",
     "SyncFailed",
     "data_version_bump",
+    "failure_kind",
     "failure_message",
     "failure_record",
+    "failure_result",
     "parse_rows",
     "plan_pass",
     "quote",

@@ -12,7 +12,14 @@ from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from orders_app.clopos.errors import CloposError
+from orders_app.clopos.errors import (
+    CloposAuthError,
+    CloposBadResponse,
+    CloposConfigError,
+    CloposError,
+    CloposRateLimited,
+    CloposUnavailable,
+)
 from orders_app.clopos.redaction import redact
 from orders_app.models import SyncState
 from orders_app.services.locks import LeaseLost
@@ -47,6 +54,28 @@ def failure_message(exc: BaseException) -> str:
         )
     secrets = [getattr(settings, name, "") for name in ("CLOPOS_TOKEN", "CLOPOS_CLIENT_SECRET")]
     return redact(text, secrets=secrets)[:1000]
+
+
+def failure_kind(exc: BaseException) -> str:
+    """Which of vocabulary.SYNC_ERROR_SUMMARIES a failure is (what the pages say about it)."""
+    kinds = (
+        (CloposRateLimited, "rate_limited"),
+        (CloposUnavailable, "unavailable"),
+        (CloposAuthError, "auth"),
+        (CloposConfigError, "config"),
+        (CloposBadResponse, "bad_response"),
+        (CloposError, "rejected"),
+        (LeaseLost, "lease"),
+    )
+    for kind_of, kind in kinds:
+        if isinstance(exc, kind_of):
+            return kind
+    return "internal"
+
+
+def failure_result(exc: BaseException) -> PassResult:
+    """A failed pass that could not even start: its reason and kind."""
+    return PassResult(ok=False, error=failure_message(exc), error_kind=failure_kind(exc))
 
 
 def failure_record(result: PassResult, *, now: datetime | None = None) -> None:

@@ -65,6 +65,8 @@ class PassResult:
     data_version: int = 0
     watermark: datetime | None = None
     error: str = ""
+    # What kind of failure (failures.py: failure_kind; the pages translate it), "" when ok.
+    error_kind: str = ""
     warnings: list[str] = field(default_factory=list)
 
     def count(self, stored: StoreResult) -> None:

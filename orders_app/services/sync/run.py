@@ -13,7 +13,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from orders_app.models import SyncState
-from orders_app.services.sync.failures import SyncFailed, failure_message, failure_record
+from orders_app.services.sync.failures import (
+    SyncFailed,
+    failure_kind,
+    failure_message,
+    failure_record,
+)
 from orders_app.services.sync.plan import BACKFILL, FULL, INCREMENTAL, RECONCILE, plan_pass
 from orders_app.services.sync.reference import reference_refresh
 from orders_app.services.sync.results import PassResult, Progress, quote
@@ -98,6 +103,7 @@ def sync_pass(
     except Exception as exc:
         result.ok = False
         result.error = failure_message(exc)
+        result.error_kind = failure_kind(exc)
         result.requests = getattr(client, "requests_made", 0) - requests_before
         result.seconds = clock() - (run.started if run else clock())
         failure_record(result, now=now)
