@@ -85,6 +85,90 @@ def wall_column_label(status: str) -> str:
     return status_label(status)
 
 
+# --- Kitchen stages -----------------------------------------------------------------------------
+
+# The order_status values a Clopos receipt carries (docs/clopos.md §5), and its two states.
+RECEIPT_ORDER_STATUSES = (
+    "NEW",
+    "SCHEDULED",
+    "IN_PROGRESS",
+    "READY",
+    "PICKED_UP",
+    "COMPLETED",
+    "CANCELLED",
+)
+RECEIPT_OPEN, RECEIPT_CLOSED = 1, 2
+
+# One kitchen stage per order: a Pass concept, derived from the order and its receipt here and
+# nowhere else. Pass never invents a stage: Clopos does not document whether the POS writes
+# order_status, so an order whose receipt never moves stays "accepted" until the receipt closes.
+STAGES = ("new", "accepted", "scheduled", "preparing", "ready", "done", "cancelled", "ignored")
+# Still in the kitchen's hands: a wall shows these, however old (up to WALL_MAX_OPEN_HOURS).
+OPEN_STAGES = ("new", "accepted", "scheduled", "preparing", "ready")
+_STAGE_BY_ORDER_STATUS = {
+    "NEW": "accepted",
+    "SCHEDULED": "scheduled",
+    "IN_PROGRESS": "preparing",
+    "READY": "ready",
+    "PICKED_UP": "done",
+    "COMPLETED": "done",
+    "CANCELLED": "cancelled",
+}
+STAGE_LABELS = {
+    "new": pgettext_lazy("kitchen stage", "New"),
+    "accepted": pgettext_lazy("kitchen stage", "Accepted"),
+    "scheduled": pgettext_lazy("kitchen stage", "Scheduled"),
+    "preparing": pgettext_lazy("kitchen stage", "Preparing"),
+    "ready": pgettext_lazy("kitchen stage", "Ready"),
+    "done": pgettext_lazy("kitchen stage", "Done"),
+    "cancelled": pgettext_lazy("kitchen stage", "Cancelled"),
+    "ignored": pgettext_lazy("kitchen stage", "Ignored"),
+}
+
+
+def order_stage(
+    *,
+    status: str,
+    receipt_status: int | None = None,
+    receipt_order_status: str | None = None,
+) -> str:
+    """The kitchen stage of an order (``status``: the order's Clopos status) and, when linked,
+    its receipt (``receipt_status``: 1 open, 2 closed; ``receipt_order_status``). A receipt
+    without an order (a table at the POS) passes ``status=""``.
+
+    - IGNORE → ignored; DELIVERED → done; PENDING → new (a receipt cannot exist yet);
+    - a closed receipt → done, unless its order_status says CANCELLED;
+    - an open receipt → its order_status (NEW → accepted, IN_PROGRESS → preparing, ...);
+    - RECEIVED with no receipt yet, or an order_status Pass does not know → accepted;
+    - a status Clopos has not documented, with no receipt → "" (no stage).
+    """
+    if status == "IGNORE":
+        return "ignored"
+    if status == "DELIVERED":
+        return "done"
+    if status == "PENDING":
+        return "new"
+    by_receipt = _STAGE_BY_ORDER_STATUS.get((receipt_order_status or "").upper())
+    if by_receipt == "cancelled":
+        return "cancelled"
+    if receipt_status == RECEIPT_CLOSED:
+        return "done"
+    if by_receipt is not None:
+        return by_receipt
+    if status == "RECEIVED" or receipt_status == RECEIPT_OPEN:
+        return "accepted"
+    return ""  # a status Clopos has not documented, no receipt: no stage (shown as given)
+
+
+def stage_label(stage: str) -> str:
+    return str(STAGE_LABELS[stage]) if stage in STAGE_LABELS else stage
+
+
+def stage_choices() -> list[tuple[str, str]]:
+    """(stage, label) in the kitchen's order: the board's stage filter."""
+    return [(stage, stage_label(stage)) for stage in STAGES]
+
+
 # --- Why a sync failed ------------------------------------------------------------------------
 
 # What a failed pass's kind (services/sync/failures.py: failure_kind) means, in plain words for

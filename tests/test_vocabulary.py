@@ -8,6 +8,9 @@ from django.core.exceptions import ImproperlyConfigured
 from orders_app.vocabulary import (
     DEFAULT_STATUS_LABELS,
     ORDER_STATUSES,
+    STAGES,
+    order_stage,
+    stage_choices,
     order_type_label,
     status_choices,
     status_label,
@@ -70,3 +73,50 @@ def test_channel_names_for_the_wall_and_the_board():
     assert order_type_label("BOLT_FOOD_ORDER") == "Bolt food order"
     assert order_type_label("TABLE") == "Table"
     assert order_type_label("call_center_new") == "call_center_new"
+
+
+@pytest.mark.parametrize(
+    ("status", "receipt_status", "order_status", "stage"),
+    [
+        ("PENDING", None, None, "new"),
+        ("RECEIVED", None, None, "accepted"),
+        ("RECEIVED", 1, "NEW", "accepted"),
+        ("RECEIVED", 1, "SCHEDULED", "scheduled"),
+        ("RECEIVED", 1, "IN_PROGRESS", "preparing"),
+        ("RECEIVED", 1, "in_progress", "preparing"),
+        ("RECEIVED", 1, "READY", "ready"),
+        ("RECEIVED", 1, "PICKED_UP", "done"),
+        ("RECEIVED", 1, "COMPLETED", "done"),
+        ("RECEIVED", 1, "CANCELLED", "cancelled"),
+        ("RECEIVED", 2, "NEW", "done"),  # the POS never wrote order_status: closed is done
+        ("RECEIVED", 2, "READY", "done"),
+        ("RECEIVED", 2, "CANCELLED", "cancelled"),
+        ("RECEIVED", 1, "SOMETHING_NEW", "accepted"),
+        ("RECEIVED", 1, None, "accepted"),
+        ("DELIVERED", None, None, "done"),
+        ("DELIVERED", 1, "IN_PROGRESS", "done"),
+        ("IGNORE", None, None, "ignored"),
+        ("IGNORE", 1, "READY", "ignored"),
+        ("", 1, "IN_PROGRESS", "preparing"),  # a table's receipt, no API order
+        ("", 2, None, "done"),
+        ("LUNCH", None, None, ""),
+    ],
+)
+def test_every_order_and_receipt_combination_has_one_stage(
+    status, receipt_status, order_status, stage
+):
+    assert (
+        order_stage(status=status, receipt_status=receipt_status, receipt_order_status=order_status)
+        == stage
+    )
+    assert stage == "" or stage in STAGES
+
+
+def test_stage_labels_read_in_the_kitchens_order():
+    assert [label for _stage, label in stage_choices()][:5] == [
+        "New",
+        "Accepted",
+        "Scheduled",
+        "Preparing",
+        "Ready",
+    ]

@@ -92,6 +92,9 @@ class Order(models.Model):
     content_hash = models.CharField(max_length=64, blank=True)
     # Things in the payload we could not use (an unknown modifier shape, a bad number).
     parse_warnings = models.JSONField(default=list, blank=True)
+    # The Clopos receipt this order became (services/sync/receipts.py links them); not a
+    # foreign key: either may reach the cache first.
+    receipt_id = models.BigIntegerField(null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("order")
@@ -243,6 +246,13 @@ class SyncState(models.Model):
     backfill_completed_at = models.DateTimeField(null=True, blank=True)
     last_reconcile_at = models.DateTimeField(null=True, blank=True)
     last_pass = models.JSONField(default=dict, blank=True)  # counts and timing of the last pass
+    # Receipts (services/sync/receipts.py): their own watermark and backfill, like orders'.
+    receipts_watermark = models.DateTimeField(null=True, blank=True)
+    receipts_backfill_completed_at = models.DateTimeField(null=True, blank=True)
+    # Why receipts are not synced ("" while they are): SYNC_RECEIPTS=0 or Clopos refused them.
+    receipts_off_reason = models.CharField(max_length=255, blank=True)
+    kitchen_reference_synced_at = models.DateTimeField(null=True, blank=True)  # stations, products
+    stop_list_synced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("sync state")
@@ -292,3 +302,14 @@ class WallKey(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# The kitchen's models live in their own module; Django finds them through this package.
+from orders_app.models.kitchen import (  # noqa: E402, F401 - re-exported
+    Product,
+    Receipt,
+    ReceiptEvent,
+    ReceiptItem,
+    Station,
+    StopListEntry,
+)
