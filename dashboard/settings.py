@@ -252,6 +252,10 @@ SYNC_BACKFILL_DAYS = envint("SYNC_BACKFILL_DAYS", 7, minimum=0, maximum=3660)
 SYNC_OVERLAP_MINUTES = envint("SYNC_OVERLAP_MINUTES", 5, minimum=0)
 SYNC_RECONCILE_MINUTES = envint("SYNC_RECONCILE_MINUTES", 10, minimum=1)
 SYNC_STALE_AFTER = envint("SYNC_STALE_AFTER", 60, minimum=1)
+# The kitchen (receipts, stations, products, the stop list): SYNC_RECEIPTS=0 turns it off, for
+# an integrator that may not read receipts; the stop list is read every SYNC_STOPLIST_SECONDS.
+SYNC_RECEIPTS = envbool("SYNC_RECEIPTS", True)
+SYNC_STOPLIST_SECONDS = envint("SYNC_STOPLIST_SECONDS", 60, minimum=5)
 # The runner renews its lease every third of this; a crashed runner's lease frees this long after.
 SYNC_LEASE_SECONDS = envint("SYNC_LEASE_SECONDS", 30, minimum=5)
 
@@ -273,6 +277,8 @@ BOARD_PAGE_SIZE = envint("BOARD_PAGE_SIZE", 50, minimum=5, maximum=500)
 # --- Wall screen ------------------------------------------------------------------------------
 WALL_POLL_SECONDS = envint("WALL_POLL_SECONDS", 5, minimum=1)
 WALL_DONE_MINUTES = envint("WALL_DONE_MINUTES", 15, minimum=1)
+# Open orders older than this leave the wall (counted in a marker linking to the board).
+WALL_MAX_OPEN_HOURS = envint("WALL_MAX_OPEN_HOURS", 12, minimum=1)
 # Ageing per status, "STATUS=AMBER:RED" in minutes.
 WALL_AGE_THRESHOLDS = envlist("WALL_AGE_THRESHOLDS", ["PENDING=2:5", "RECEIVED=15:25"])
 WALL_WATCHDOG_MINUTES = envint("WALL_WATCHDOG_MINUTES", 3, minimum=1)

@@ -47,6 +47,7 @@ from orders_app.clopos.errors import (
     CloposTestModeError,
     CloposUnavailable,
 )
+from orders_app.clopos.kitchen import KitchenEndpoints, list_query
 from orders_app.clopos.paging import OrdersPage, page_from_body, walk_pages
 from orders_app.clopos.query import encode_query, orders_query
 from orders_app.clopos.redaction import redact
@@ -61,7 +62,7 @@ BUDGET_WINDOW = 60.0  # seconds: requests_per_minute is a sliding window over th
 OnRequest = Callable[[str, str, "int | None", float], None]
 
 
-class CloposClient:
+class CloposClient(KitchenEndpoints):
     """Talks to one Clopos brand. Not thread-safe: give each thread its own client.
 
     ``CloposClient(settings, session=..., clock=..., now=..., sleep=..., on_request=..., rng=...)``:
@@ -210,11 +211,12 @@ class CloposClient:
         value = self.page_size if limit is None else int(limit)
         return max(1, min(MAX_LIMIT, value))
 
-    def _list_all(self, path: str) -> list[dict]:
+    def _list_all(self, path: str, *, with_: Sequence[str] = ()) -> list[dict]:
         def fetch(number: int) -> OrdersPage:
-            query = [("page", str(number)), ("limit", str(MAX_LIMIT))]
             return page_from_body(
-                self._request("GET", path, query=query), page=number, limit=MAX_LIMIT
+                self._request("GET", path, query=list_query(number, with_)),
+                page=number,
+                limit=MAX_LIMIT,
             )
 
         items: list[dict] = []

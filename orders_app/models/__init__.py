@@ -95,6 +95,9 @@ class Order(models.Model):
     # The Clopos receipt this order became (services/sync/receipts.py links them); not a
     # foreign key: either may reach the cache first.
     receipt_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    # When Pass last asked Clopos for this order's receipt (GET /orders/{id}?with[0]=receipt):
+    # an order whose receipt never comes is asked again only now and then.
+    receipt_checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("order")
@@ -251,6 +254,7 @@ class SyncState(models.Model):
     receipts_backfill_completed_at = models.DateTimeField(null=True, blank=True)
     # Why receipts are not synced ("" while they are): SYNC_RECEIPTS=0 or Clopos refused them.
     receipts_off_reason = models.CharField(max_length=255, blank=True)
+    receipts_refused_at = models.DateTimeField(null=True, blank=True)
     kitchen_reference_synced_at = models.DateTimeField(null=True, blank=True)  # stations, products
     stop_list_synced_at = models.DateTimeField(null=True, blank=True)
 

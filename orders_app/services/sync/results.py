@@ -67,6 +67,14 @@ class PassResult:
     error: str = ""
     # What kind of failure (failures.py: failure_kind; the pages translate it), "" when ok.
     error_kind: str = ""
+    # Receipts (receipts.py): read, created or changed, refused; products they named that
+    # /products has not told Pass about yet (a reason to refresh the kitchen's reference data).
+    receipts_read: int = 0
+    receipts_changed: int = 0
+    receipts_skipped: int = 0
+    receipts_linked: int = 0
+    unknown_products: list[int] = field(default_factory=list)
+    stop_list_changed: bool = False
     warnings: list[str] = field(default_factory=list)
 
     def count(self, stored: StoreResult) -> None:

@@ -19,7 +19,13 @@ from orders_app.services.sync.failures import (
     failure_message,
     failure_record,
 )
+from orders_app.services.sync.kitchen import (
+    kitchen_reference_sync,
+    receipts_link,
+    stop_list_sync,
+)
 from orders_app.services.sync.plan import BACKFILL, FULL, INCREMENTAL, RECONCILE, plan_pass
+from orders_app.services.sync.receipts import receipts_sync
 from orders_app.services.sync.reference import reference_refresh
 from orders_app.services.sync.results import PassResult, Progress, quote
 from orders_app.services.sync.walk import PassRun, StopRequested
@@ -98,6 +104,11 @@ def sync_pass(
                 result.reconciled = True
         if plan.refresh_reference:
             result.reference_refreshed = reference_refresh(client, now=now, result=result)
+        # The kitchen: receipts, their links to orders, stations and products, the stop list.
+        receipts_sync(client=client, now=now, result=result)
+        receipts_link(client=client, now=now, result=result)
+        kitchen_reference_sync(client=client, now=now, result=result)
+        stop_list_sync(client=client, now=now, result=result)
     except StopRequested:
         result.stopped = True
     except Exception as exc:

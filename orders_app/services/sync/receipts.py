@@ -1,0 +1,232 @@
+"""Receipts in the cache: the kitchen's side of each order (docs/clopos.md §5).
+
+One receipts walk per pass, after the orders: a backfill (``created_at`` ascending over
+SYNC_BACKFILL_DAYS) until it has completed once, then incremental (``updated_at`` descending,
+stopping once a page reaches back past the receipts watermark minus SYNC_OVERLAP_MINUTES), so
+an idle pass costs one request. Each page is written in one transaction: unchanged receipts
+cost a hash comparison, a changed one has its items replaced and every change Pass sees
+(opened, each order_status, closed, reopened) recorded as a ReceiptEvent. The data version
+moves only when a page changed something.
+
+``SYNC_RECEIPTS=0`` turns receipts off; so does Clopos refusing them (403/404: an integrator
+without the receipts scope), said once on SyncState.receipts_off_reason, not as an error on
+every pass, and tried again after RECEIPTS_RETRY_AFTER.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+
+from orders_app.clopos.errors import CloposNotFound, CloposRequestRejected
+from orders_app.clopos.paging import DEFAULT_MAX_PAGES, walk_pages
+from orders_app.clopos.payloads.readers import PayloadError
+from orders_app.clopos.payloads.receipt import ParsedReceipt, parse_receipt
+from orders_app.models import Receipt, ReceiptEvent, ReceiptItem, SyncState
+from orders_app.services.sync.results import PassResult
+from orders_app.services.sync.version import data_version_bump
+from orders_app.vocabulary import RECEIPT_CLOSED, RECEIPT_OPEN
+
+logger = logging.getLogger("orders_app.sync")
+
+RECEIPTS_RETRY_AFTER = timedelta(hours=1)
+_RECEIPT_FIELDS = ["id", *ParsedReceipt.COLUMNS, "raw", "content_hash", "parse_warnings"]
+
+
+@dataclass
+class ReceiptsStored:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    events: int = 0
+    unknown_products: set[int] | None = None
+
+
+def receipts_parse(rows: Iterable[Any], *, zone: ZoneInfo) -> tuple[list[ParsedReceipt], int]:
+    """The usable receipts of a page, and how many could not be used (logged)."""
+    parsed: list[ParsedReceipt] = []
+    refused = 0
+    for row in rows:
+        try:
+            parsed.append(parse_receipt(row, zone=zone))
+        except PayloadError as exc:
+            refused += 1
+            logger.warning("sync_receipt_skipped id=%s reason=%s", exc.remote_id, exc.reason)
+    return parsed, refused
+
+
+def _events_for(old: Receipt | None, new: ParsedReceipt, *, now: datetime) -> list[ReceiptEvent]:
+    """What changed between the cached receipt and the one Clopos sent, as timeline events."""
+    Kind = ReceiptEvent.Kind
+
+    def event(kind: str, from_value: str, to_value: str, at: datetime | None) -> ReceiptEvent:
+        return ReceiptEvent(
+            receipt_id=new.id,
+            kind=kind,
+            from_value=from_value,
+            to_value=to_value,
+            observed_at=now,
+            remote_at=at,
+        )
+
+    if old is None:
+        events = [event(Kind.OPENED, "", new.order_status, new.created_at)]
+        if new.status == RECEIPT_CLOSED:
+            events.append(event(Kind.CLOSED, "", new.order_status, new.closed_at))
+        return events
+    events = []
+    if new.order_status != old.order_status:
+        events.append(event(Kind.ORDER_STATUS, old.order_status, new.order_status, new.updated_at))
+    if new.status != old.status:
+        if new.status == RECEIPT_CLOSED:
+            events.append(event(Kind.CLOSED, "", new.order_status, new.closed_at))
+        elif new.status == RECEIPT_OPEN and old.status == RECEIPT_CLOSED:
+            events.append(event(Kind.REOPENED, "", new.order_status, new.updated_at))
+    return events
+
+
+def _items(receipt: ParsedReceipt, products: dict[int, int | None]) -> list[ReceiptItem]:
+    return [
+        ReceiptItem(
+            receipt_id=receipt.id,
+            position=item.position,
+            remote_id=item.remote_id,
+            product_id=item.product_id,
+            name=item.name,
+            count=item.count,
+            price=item.price,
+            total=item.total,
+            # The receipt's own station for the item, else the product's (from /products).
+            station_id=item.station_id
+            if item.station_id is not None
+            else products.get(item.product_id or -1),
+            station_name=item.station_name,
+            modifiers=item.modifiers,
+            raw=item.raw,
+        )
+        for item in receipt.items
+    ]
+
+
+def receipts_store(parsed: list[ParsedReceipt], *, now: datetime) -> ReceiptsStored:
+    """Write one page of receipts in one transaction (see the module docstring)."""
+    from orders_app.models import Product
+
+    stored = ReceiptsStored(unknown_products=set())
+    if not parsed:
+        return stored
+    latest = {receipt.id: receipt for receipt in parsed}  # a page may repeat a receipt
+    with transaction.atomic():
+        cached = Receipt.objects.in_bulk(list(latest))
+        product_ids = {i.product_id for r in latest.values() for i in r.items if i.product_id}
+        products = dict(Product.objects.filter(id__in=product_ids).values_list("id", "station_id"))
+        stored.unknown_products = product_ids - set(products)
+        new_rows, changed_rows, events = [], [], []
+        for receipt in latest.values():
+            old = cached.get(receipt.id)
+            if old is not None and old.content_hash == receipt.content_hash:
+                stored.unchanged += 1
+                continue
+            events += _events_for(old, receipt, now=now)
+            row = Receipt(
+                id=receipt.id,
+                raw=receipt.raw,
+                content_hash=receipt.content_hash,
+                parse_warnings=receipt.warnings,
+                synced_at=now,
+                first_seen_at=old.first_seen_at if old is not None else now,
+                **{name: getattr(receipt, name) for name in ParsedReceipt.COLUMNS},
+            )
+            (changed_rows if old is not None else new_rows).append((row, receipt))
+        if new_rows:
+            Receipt.objects.bulk_create([row for row, _ in new_rows])
+        if changed_rows:
+            Receipt.objects.bulk_update(
+                [row for row, _ in changed_rows], [*_RECEIPT_FIELDS[1:], "synced_at"]
+            )
+            ReceiptItem.objects.filter(receipt_id__in=[row.id for row, _ in changed_rows]).delete()
+        items = [
+            item
+            for _row, receipt in (*new_rows, *changed_rows)
+            for item in _items(receipt, products)
+        ]
+        ReceiptItem.objects.bulk_create(items)
+        ReceiptEvent.objects.bulk_create(events)
+        stored.created, stored.updated = len(new_rows), len(changed_rows)
+        stored.events = len(events)
+        if new_rows or changed_rows:
+            data_version_bump()
+    return stored
+
+
+def receipts_sync(*, client: Any, now: datetime, result: PassResult) -> None:
+    """The receipts walk of one pass; counts go on ``result`` (receipts_* fields)."""
+    state = SyncState.get()
+    if not settings.SYNC_RECEIPTS:
+        _say_off(state, "SYNC_RECEIPTS=0: receipts are not synced")
+        return
+    refused_at = state.receipts_refused_at
+    if refused_at is not None and now - refused_at < RECEIPTS_RETRY_AFTER:
+        return  # Clopos refused receipts lately: try again later, quietly
+    zone = ZoneInfo(settings.TIME_ZONE)
+    overlap = timedelta(minutes=settings.SYNC_OVERLAP_MINUTES)
+    backfill = state.receipts_backfill_completed_at is None or state.receipts_watermark is None
+    if backfill:
+        kwargs: dict[str, Any] = {
+            "sort": "created_at",
+            "direction": 1,
+            "date_from": (now - timedelta(days=settings.SYNC_BACKFILL_DAYS)).date(),
+        }
+        stop_before = None
+    else:
+        kwargs = {"sort": "updated_at", "direction": -1}
+        stop_before = state.receipts_watermark - overlap
+    newest = state.receipts_watermark
+    try:
+        pages = walk_pages(
+            lambda number: client.receipts_page(page=number, **kwargs),
+            max_pages=DEFAULT_MAX_PAGES,
+        )
+        with closing(pages):
+            for page in pages:
+                parsed, refused = receipts_parse(page.rows, zone=zone)
+                stored = receipts_store(parsed, now=now)
+                result.receipts_read += len(page.rows)
+                result.receipts_changed += stored.created + stored.updated
+                result.receipts_skipped += refused
+                if stored.created or stored.updated:
+                    result.data_version_moved()
+                for product_id in sorted(stored.unknown_products or ()):
+                    if product_id not in result.unknown_products:
+                        result.unknown_products.append(product_id)
+                times = [r.updated_at for r in parsed if r.updated_at is not None]
+                if times and (newest is None or max(times) > newest):
+                    newest = max(times)
+                if stop_before is not None and times and min(times) < stop_before:
+                    break
+    except (CloposRequestRejected, CloposNotFound) as exc:
+        # An integrator that may not read receipts: say so once, go on with orders.
+        _say_off(state, f"Clopos refused receipts: {exc}")
+        SyncState.objects.filter(id=SyncState.SINGLETON_ID).update(receipts_refused_at=now)
+        return
+    updates: dict[str, Any] = {"receipts_off_reason": "", "receipts_refused_at": None}
+    if newest is not None:
+        updates["receipts_watermark"] = newest
+    if backfill:
+        updates["receipts_backfill_completed_at"] = now
+    SyncState.objects.filter(id=SyncState.SINGLETON_ID).update(**updates)
+
+
+def _say_off(state: SyncState, reason: str) -> None:
+    if state.receipts_off_reason != reason:
+        logger.warning("sync_receipts_off reason=%s", reason)
+        SyncState.objects.filter(id=SyncState.SINGLETON_ID).update(receipts_off_reason=reason)
