@@ -120,6 +120,12 @@ def parse_local_timestamp(value: Any, zone: ZoneInfo) -> datetime | None:
     return naive.replace(tzinfo=zone).astimezone(parsed.tzinfo)
 
 
+def _plain(value: Decimal | None, default: int) -> str:
+    """A number as short text for the stored JSON: 1, 0.5 (``default`` when absent)."""
+    number = Decimal(default) if value is None else value
+    return format(number.normalize(), "f") if number else "0"
+
+
 def _modifiers(raw_item: dict, notes: Notes, where: str) -> list[dict]:
     found = first_set(raw_item.get("modificators"), raw_item.get("modifiers"))
     if found is None:
@@ -146,10 +152,8 @@ def _modifiers(raw_item: dict, notes: Notes, where: str) -> list[dict]:
                     ),
                     255,
                 ),
-                "count": str(to_decimal(mod.get("count"), what=(what, "count"), notes=notes) or 1),
-                "price": str(
-                    to_decimal(mod.get("price"), what=(what, "price"), notes=notes) or Decimal(0)
-                ),
+                "count": _plain(to_decimal(mod.get("count"), what=(what, "count"), notes=notes), 1),
+                "price": _plain(to_decimal(mod.get("price"), what=(what, "price"), notes=notes), 0),
             }
         )
     return modifiers
@@ -196,7 +200,7 @@ def _payment_methods(value: Any, notes: Notes) -> list[dict]:
             {
                 "id": to_int(method.get("id")),
                 "name": to_text(method.get("name"), 255),
-                "amount": str(amount) if amount is not None else None,
+                "amount": _plain(amount, 0) if amount is not None else None,
             }
         )
     return methods
