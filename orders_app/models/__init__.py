@@ -98,6 +98,9 @@ class Order(models.Model):
     # When Pass last asked Clopos for this order's receipt (GET /orders/{id}?with[0]=receipt):
     # an order whose receipt never comes is asked again only now and then.
     receipt_checked_at = models.DateTimeField(null=True, blank=True)
+    # The kitchen stage (vocabulary.order_stage of the status and the receipt), kept current by
+    # the sync (services/sync/stages.py) so the board and the wall filter on one column.
+    stage = models.CharField(max_length=16, blank=True)
 
     class Meta:
         verbose_name = _("order")
@@ -108,6 +111,8 @@ class Order(models.Model):
             models.Index(fields=["-created_at", "-id"], name="order_created_idx"),
             # Board status chips / status filter with a date range; wall columns.
             models.Index(fields=["status", "-created_at"], name="order_status_created_idx"),
+            # Board stage filter; the wall's stage columns; the sync's open-stage refresh.
+            models.Index(fields=["stage", "-created_at"], name="order_stage_created_idx"),
             # Board sort=updated; sync watermark reads.
             models.Index(fields=["-updated_at", "-id"], name="order_updated_idx"),
             # Board venue and channel filters.

@@ -49,6 +49,7 @@ class ReceiptsStored:
     skipped: int = 0
     events: int = 0
     unknown_products: set[int] | None = None
+    changed_ids: set[int] | None = None  # receipts created or changed
 
 
 def receipts_parse(rows: Iterable[Any], *, zone: ZoneInfo) -> tuple[list[ParsedReceipt], int]:
@@ -162,21 +163,24 @@ def receipts_store(parsed: list[ParsedReceipt], *, now: datetime) -> ReceiptsSto
         ReceiptItem.objects.bulk_create(items)
         ReceiptEvent.objects.bulk_create(events)
         stored.created, stored.updated = len(new_rows), len(changed_rows)
+        stored.changed_ids = {row.id for row, _ in (*new_rows, *changed_rows)}
         stored.events = len(events)
         if new_rows or changed_rows:
             data_version_bump()
     return stored
 
 
-def receipts_sync(*, client: Any, now: datetime, result: PassResult) -> None:
-    """The receipts walk of one pass; counts go on ``result`` (receipts_* fields)."""
+def receipts_sync(*, client: Any, now: datetime, result: PassResult) -> set[int]:
+    """The receipts walk of one pass; counts go on ``result`` (receipts_* fields). Returns the
+    ids of the receipts it created or changed (their orders' stages may have moved)."""
+    changed: set[int] = set()
     state = SyncState.get()
     if not settings.SYNC_RECEIPTS:
         _say_off(state, "SYNC_RECEIPTS=0: receipts are not synced")
-        return
+        return changed
     refused_at = state.receipts_refused_at
     if refused_at is not None and now - refused_at < RECEIPTS_RETRY_AFTER:
-        return  # Clopos refused receipts lately: try again later, quietly
+        return changed  # Clopos refused receipts lately: try again later, quietly
     zone = ZoneInfo(settings.TIME_ZONE)
     overlap = timedelta(minutes=settings.SYNC_OVERLAP_MINUTES)
     backfill = state.receipts_backfill_completed_at is None or state.receipts_watermark is None
@@ -205,6 +209,7 @@ def receipts_sync(*, client: Any, now: datetime, result: PassResult) -> None:
                 result.receipts_skipped += refused
                 if stored.created or stored.updated:
                     result.data_version_moved()
+                    changed |= stored.changed_ids or set()
                 for product_id in sorted(stored.unknown_products or ()):
                     if product_id not in result.unknown_products:
                         result.unknown_products.append(product_id)
@@ -217,13 +222,14 @@ def receipts_sync(*, client: Any, now: datetime, result: PassResult) -> None:
         # An integrator that may not read receipts: say so once, go on with orders.
         _say_off(state, f"Clopos refused receipts: {exc}")
         SyncState.objects.filter(id=SyncState.SINGLETON_ID).update(receipts_refused_at=now)
-        return
+        return changed
     updates: dict[str, Any] = {"receipts_off_reason": "", "receipts_refused_at": None}
     if newest is not None:
         updates["receipts_watermark"] = newest
     if backfill:
         updates["receipts_backfill_completed_at"] = now
     SyncState.objects.filter(id=SyncState.SINGLETON_ID).update(**updates)
+    return changed
 
 
 def _say_off(state: SyncState, reason: str) -> None:

@@ -28,6 +28,7 @@ from orders_app.services.sync.plan import BACKFILL, FULL, INCREMENTAL, RECONCILE
 from orders_app.services.sync.receipts import receipts_sync
 from orders_app.services.sync.reference import reference_refresh
 from orders_app.services.sync.results import PassResult, Progress, quote
+from orders_app.services.sync.stages import stages_refresh
 from orders_app.services.sync.walk import PassRun, StopRequested
 
 logger = logging.getLogger("orders_app.sync")
@@ -105,10 +106,12 @@ def sync_pass(
         if plan.refresh_reference:
             result.reference_refreshed = reference_refresh(client, now=now, result=result)
         # The kitchen: receipts, their links to orders, stations and products, the stop list.
-        receipts_sync(client=client, now=now, result=result)
+        changed_receipts = receipts_sync(client=client, now=now, result=result)
         receipts_link(client=client, now=now, result=result)
         kitchen_reference_sync(client=client, now=now, result=result)
         stop_list_sync(client=client, now=now, result=result)
+        if stages_refresh(receipt_ids=changed_receipts):
+            result.data_version_moved()
     except StopRequested:
         result.stopped = True
     except Exception as exc:

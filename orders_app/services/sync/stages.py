@@ -1,0 +1,55 @@
+"""Each order's kitchen stage, kept current on ``Order.stage`` (vocabulary.order_stage says
+what it is; this module only applies it).
+
+After a pass has written orders and receipts, the stages of every order that may have moved
+are derived again: orders still open in the kitchen or not yet staged, and orders whose
+receipt changed in this pass. Only changed stages are written, and the data version moves
+when any did, so every screen learns of it on its next poll.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Q
+
+from orders_app.models import Order, Receipt
+from orders_app.services.sync.version import data_version_bump
+from orders_app.vocabulary import OPEN_STAGES, order_stage
+
+BATCH = 2000
+
+
+def stages_refresh(*, receipt_ids: Iterable[int] = ()) -> int:
+    """Derive and store the stages that may have changed; how many changed."""
+    changed_receipts = list(receipt_ids)
+    due = Q(stage="") | Q(stage__in=OPEN_STAGES)
+    if changed_receipts:
+        due |= Q(receipt_id__in=changed_receipts)
+    rows = list(Order.objects.filter(due).values_list("id", "status", "receipt_id", "stage"))
+    receipts = dict(
+        (rid, (status, order_status))
+        for rid, status, order_status in Receipt.objects.filter(
+            id__in={r for _, _, r, _ in rows if r is not None}
+        ).values_list("id", "status", "order_status")
+    )
+    moves: dict[str, list[int]] = defaultdict(list)
+    for order_id, status, receipt_id, stage in rows:
+        receipt_status, receipt_order_status = receipts.get(receipt_id, (None, None))
+        new = order_stage(
+            status=status,
+            receipt_status=receipt_status,
+            receipt_order_status=receipt_order_status,
+        )
+        if new != stage:
+            moves[new].append(order_id)
+    if not moves:
+        return 0
+    with transaction.atomic():
+        for stage, ids in moves.items():
+            for start in range(0, len(ids), BATCH):
+                Order.objects.filter(id__in=ids[start : start + BATCH]).update(stage=stage)
+        data_version_bump()
+    return sum(len(ids) for ids in moves.values())
