@@ -110,7 +110,7 @@ def sync_pass(
         receipts_link(client=client, now=now, result=result)
         kitchen_reference_sync(client=client, now=now, result=result)
         stop_list_sync(client=client, now=now, result=result)
-        if stages_refresh(receipt_ids=changed_receipts):
+        if stages_refresh(now=now, receipt_ids=changed_receipts):
             result.data_version_moved()
     except StopRequested:
         result.stopped = True

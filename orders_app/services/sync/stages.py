@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
@@ -22,10 +24,13 @@ from orders_app.vocabulary import OPEN_STAGES, order_stage
 BATCH = 2000
 
 
-def stages_refresh(*, receipt_ids: Iterable[int] = ()) -> int:
-    """Derive and store the stages that may have changed; how many changed."""
+def stages_refresh(*, now: datetime, receipt_ids: Iterable[int] = ()) -> int:
+    """Derive and store the stages that may have changed; how many changed. Open stages are
+    looked at over the backfill window only (an order older than that, still "accepted"
+    because Clopos never said more, is not read again on every pass)."""
     changed_receipts = list(receipt_ids)
-    due = Q(stage="") | Q(stage__in=OPEN_STAGES)
+    window = now - timedelta(days=max(settings.SYNC_BACKFILL_DAYS, 1))
+    due = Q(stage="") | Q(stage__in=OPEN_STAGES, created_at__gte=window)
     if changed_receipts:
         due |= Q(receipt_id__in=changed_receipts)
     rows = list(Order.objects.filter(due).values_list("id", "status", "receipt_id", "stage"))
