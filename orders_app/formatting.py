@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext, pgettext
 
-from orders_app.vocabulary import is_known_status, status_label
+from orders_app.vocabulary import STAGES, is_known_status, stage_label, status_label
 
 
 def money(value) -> str:
@@ -89,6 +89,20 @@ def status_badge(status: str) -> SafeString:
         status_icon(status),
         status_label(status),
     )
+
+
+def stage_badge(stage: str) -> SafeString:
+    """An order's kitchen stage, as a small badge beside its status (text, not colour alone)."""
+    css = f"stage--{stage}" if stage in STAGES else "stage--other"
+    return format_html(
+        '<span class="stage {}" data-stage="{}">{}</span>', css, stage, stage_label(stage)
+    )
+
+
+def shows_stage(status: str, stage: str) -> bool:
+    """Whether a row shows its stage: only where it says more than the status does (an
+    accepted order in the kitchen's hands; PENDING, IGNORE and DELIVERED say it already)."""
+    return bool(stage) and status == "RECEIVED"
 
 
 def _units(seconds: int) -> list[tuple[str, int]]:

@@ -22,19 +22,19 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-from orders_app.formatting import age, ago, money, qty, status_badge
+from orders_app.formatting import age, ago, money, qty, shows_stage, stage_badge, status_badge
 from orders_app.models import Order
 from orders_app.vocabulary import order_type_label
 
 _ROW = (
-    '<tbody class="order" data-order-id="{id}" data-updated="{updated_iso}">'
+    '<tbody class="order" data-order-id="{id}" data-stage="{stage}" data-updated="{updated_iso}">'
     '<tr class="order-row" tabindex="0" aria-level="1" aria-expanded="false" '
     'aria-controls="panel-{id}" data-panel-url="{panel_url}">'
     '<td class="c-toggle"><span class="chev" aria-hidden="true"></span></td>'
     '<td class="c-id"><a href="{detail_url}">#{id}</a></td>'
     '<td class="c-created"><time datetime="{created_iso}" title="{created_title}">{created_text}'
     '</time><span class="sub"><time datetime="{created_iso}" data-ago>{ago}</time></span></td>'
-    '<td class="c-status">{badge}</td>'
+    '<td class="c-status">{badge}{stage_badge}</td>'
     '<td class="c-channel"><span class="cell-label">{channel_label} </span>{channel}{integration}</td>'
     '<td class="c-venue"><span class="cell-label">{venue_label} </span>{venue}</td>'
     '<td class="c-sale"><span class="cell-label">{sale_label} </span>{sale}</td>'
@@ -98,6 +98,10 @@ def order_rows_html(orders: Iterable[Order], *, now: datetime | None = None) -> 
                 created_text=escape(date_format(created_local, "SHORT_DATETIME_FORMAT")),
                 ago=ago(order.created_at, now),
                 badge=badges[status],
+                stage=escape(order.stage),
+                stage_badge=f" {stage_badge(order.stage)}"
+                if shows_stage(status, order.stage)
+                else "",
                 channel=escape(order_type_label(order.type)) or "—",
                 integration=f'<span class="sub">{escape(order.integration)}</span>'
                 if order.integration

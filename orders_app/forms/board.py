@@ -1,6 +1,6 @@
 """The board's query string, both ways: validated into BoardFilters, and written back.
 
-Parameters: status, from, to, channel, venue, q, sort, page. Every one is optional. Anything
+Parameters: status, stage, from, to, channel, venue, q, sort, page. Every one is optional. Anything
 the form rejects becomes a form error on the page (and a 400 for htmx requests); nothing a user
 can type into the URL reaches the database unchecked. This module is the one place that knows
 the parameters' names: the filter object itself has none.
@@ -21,7 +21,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from orders_app.selectors.order_filters import DEFAULT_SORT, BoardFilters
-from orders_app.vocabulary import status_choices
+from orders_app.vocabulary import stage_choices, status_choices
 
 # Dates outside this range cannot be an order and would overflow date arithmetic.
 MIN_DATE = date(2000, 1, 1)
@@ -42,6 +42,12 @@ class BoardFilterForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label=_("Status"),
+    )
+    stage = forms.MultipleChoiceField(
+        choices=stage_choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=pgettext_lazy("kitchen stage", "Stage"),
     )
     # "from" is a Python keyword: the field is declared below under its query-string name.
     to = forms.DateField(
@@ -79,7 +85,7 @@ class BoardFilterForm(forms.Form):
             label=pgettext_lazy("date range", "From"),
         )
         # Keep the visual order of the fields: status, from, to, ...
-        order = ["status", "from", "to", "channel", "venue", "q", "sort", "page"]
+        order = ["status", "stage", "from", "to", "channel", "venue", "q", "sort", "page"]
         self.fields = {name: self.fields[name] for name in order}
 
     def _clean_date(self, name: str) -> date | None:
@@ -106,6 +112,7 @@ class BoardFilterForm(forms.Form):
         data = self.cleaned_data
         return BoardFilters(
             statuses=tuple(dict.fromkeys(data.get("status") or ())),
+            stages=tuple(dict.fromkeys(data.get("stage") or ())),
             date_from=data.get("from"),
             date_to=data.get("to"),
             channel=(data.get("channel") or "").strip(),
@@ -123,6 +130,7 @@ def board_query_pairs(filters: BoardFilters, **overrides: Any) -> list[tuple[str
     f = replace(filters, page=1) if "page" not in overrides else filters
     f = replace(f, **overrides)
     pairs: list[tuple[str, str]] = [("status", s) for s in f.statuses]
+    pairs += [("stage", s) for s in f.stages]
     if f.date_from:
         pairs.append(("from", f.date_from.isoformat()))
     if f.date_to:

@@ -5,6 +5,35 @@ import django.utils.timezone
 from django.db import migrations, models
 
 
+# Adding columns to orders_app_order rebuilds the table on SQLite, which drops the search
+# index's triggers (0003, 0004): they are made again here, as 0004 left them.
+FTS_TABLE = "orders_app_order_fts"
+BATCH_TABLE = "orders_app_order_fts_batch"
+ORDER = "orders_app_order"
+NOT_BATCHED = f"NOT EXISTS (SELECT 1 FROM {BATCH_TABLE})"
+TRIGGERS = (
+    f"CREATE TRIGGER {FTS_TABLE}_ai AFTER INSERT ON {ORDER} WHEN {NOT_BATCHED} BEGIN "
+    f"INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END",
+    f"CREATE TRIGGER {FTS_TABLE}_ad AFTER DELETE ON {ORDER} BEGIN "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text) "
+    "VALUES ('delete', old.id, old.search_text); END",
+    f"CREATE TRIGGER {FTS_TABLE}_au AFTER UPDATE OF search_text ON {ORDER} "
+    f"WHEN old.search_text IS NOT new.search_text AND {NOT_BATCHED} BEGIN "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text) "
+    "VALUES ('delete', old.id, old.search_text); "
+    f"INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END",
+)
+
+
+def search_triggers_again(apps, schema_editor) -> None:
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    for name in ("ai", "ad", "au"):
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {FTS_TABLE}_{name}")
+    for trigger in TRIGGERS:
+        schema_editor.execute(trigger)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -210,4 +239,5 @@ class Migration(migrations.Migration):
             model_name='receiptitem',
             constraint=models.UniqueConstraint(fields=('receipt', 'position'), name='receiptitem_position'),
         ),
+        migrations.RunPython(search_triggers_again, migrations.RunPython.noop, elidable=False),
     ]

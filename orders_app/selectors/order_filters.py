@@ -46,6 +46,8 @@ LIST_FIELDS = (
     "customer_phone",
     "item_count",
     "items_total",
+    "stage",
+    "receipt_id",
 )
 
 
@@ -54,6 +56,7 @@ class BoardFilters:
     """The board's filters, as validated by BoardFilterForm (see ``BoardFilterForm.filters``)."""
 
     statuses: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()  # kitchen stages (vocabulary.STAGES)
     date_from: date | None = None
     date_to: date | None = None
     channel: str = ""
@@ -66,6 +69,7 @@ class BoardFilters:
     def is_filtered(self) -> bool:
         return bool(
             self.statuses
+            or self.stages
             or self.date_from
             or self.date_to
             or self.channel
@@ -88,6 +92,8 @@ def order_filter_q(
     q = Q()
     if with_status and filters.statuses:
         q &= Q(status__in=filters.statuses)
+    if filters.stages:
+        q &= Q(stage__in=filters.stages)
     if filters.date_from:
         q &= Q(created_at__gte=local_midnight(filters.date_from))
     if filters.date_to:

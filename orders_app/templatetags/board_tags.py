@@ -20,6 +20,8 @@ register = template.Library()
 
 register.simple_tag(formatting.status_icon, name="status_icon")
 register.simple_tag(formatting.status_badge, name="status_badge")
+register.simple_tag(formatting.stage_badge, name="stage_badge")
+register.filter("shows_stage", formatting.shows_stage)
 register.filter("age", formatting.age)
 register.filter("ago", formatting.ago)
 register.filter("duration", formatting.duration)
