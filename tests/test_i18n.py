@@ -260,7 +260,7 @@ def test_an_operators_status_labels_win_in_every_language(settings):
             assert status_label("PENDING") == "Waiting"
     with translation.override("ru"):
         assert status_label("RECEIVED") == "Принят"
-        assert wall_column_label("DELIVERED") == "Готово"
+        assert wall_column_label("DELIVERED") == "Завершено"
     settings.STATUS_LABELS = {"DELIVERED": "Handed over"}
     with translation.override("az"):
         assert wall_column_label("DELIVERED") == "Handed over"
