@@ -1,4 +1,5 @@
-"""One order in full, for its page and the board's row panel: items, modifiers, timeline."""
+"""One order in full, for its page and the board's row panel: items (with their stations),
+modifiers, its Clopos receipt, and the timeline of what Pass saw happen to both."""
 
 from __future__ import annotations
 
@@ -9,18 +10,30 @@ from typing import Any
 from django.db.models import Prefetch
 from django.utils.translation import gettext
 
-from orders_app.models import Order, OrderEvent, OrderItem, OrderItemModifier
+from orders_app.models import (
+    Order,
+    OrderEvent,
+    OrderItem,
+    OrderItemModifier,
+    Product,
+    Receipt,
+    ReceiptEvent,
+    ReceiptItem,
+    Station,
+)
 from orders_app.selectors.order_filters import with_names
+from orders_app.vocabulary import order_stage, stage_label
 
 
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    kind: str  # "created", "seen" or "status"
+    kind: str  # "created", "seen", "status", or a receipt's: "opened", "order_status", "closed"
     label: str
     from_status: str = ""
     to_status: str = ""
     since_previous: timedelta | None = None
+    stage: str = ""  # for a receipt's entries: the kitchen stage it put the order in
 
 
 @dataclass(frozen=True)
@@ -29,9 +42,65 @@ class OrderDetail:
     items: list[OrderItem]
     timeline: list[TimelineEntry]
     raw_discount: dict[str, Any] = field(default_factory=dict)
+    receipt: Receipt | None = None
+    receipt_items: list[ReceiptItem] = field(default_factory=list)
+    # product id -> the station that makes it (the receipt's routing, else /products).
+    stations: dict[int, str] = field(default_factory=dict)
+
+    def station_of(self, item: OrderItem) -> str:
+        return self.stations.get(item.product_id or -1, "")
 
 
-def _timeline(order: Order, events: list[OrderEvent]) -> list[TimelineEntry]:
+_RECEIPT_LABELS = {
+    ReceiptEvent.Kind.OPENED: ReceiptEvent.Kind.OPENED.label,
+    ReceiptEvent.Kind.ORDER_STATUS: ReceiptEvent.Kind.ORDER_STATUS.label,
+    ReceiptEvent.Kind.CLOSED: ReceiptEvent.Kind.CLOSED.label,
+    ReceiptEvent.Kind.REOPENED: ReceiptEvent.Kind.REOPENED.label,
+}
+
+
+def _receipt_entries(events: list[ReceiptEvent]) -> list[TimelineEntry]:
+    entries = []
+    for event in events:
+        closed = event.kind == ReceiptEvent.Kind.CLOSED
+        stage = order_stage(
+            status="RECEIVED",
+            receipt_status=2 if closed else 1,
+            receipt_order_status=event.to_value,
+        )
+        entries.append(
+            TimelineEntry(
+                at=event.observed_at,
+                kind=event.kind,
+                label=str(_RECEIPT_LABELS.get(event.kind, event.kind)),
+                from_status=event.from_value,
+                to_status=event.to_value,
+                stage=stage_label(stage),
+            )
+        )
+    return entries
+
+
+def _stations(receipt_items: list[ReceiptItem], product_ids: set[int]) -> dict[int, str]:
+    """Which station makes each product: the receipt's own routing first, else /products."""
+    names = dict(Station.objects.values_list("id", "name"))
+    found: dict[int, str] = {}
+    for item in receipt_items:
+        if item.product_id is not None and (item.station_name or item.station_id in names):
+            found[item.product_id] = item.station_name or names[item.station_id]
+    missing = product_ids - set(found)
+    if missing:
+        for product_id, station_id in Product.objects.filter(
+            id__in=missing, station_id__isnull=False
+        ).values_list("id", "station_id"):
+            if station_id in names:
+                found[product_id] = names[station_id]
+    return found
+
+
+def _timeline(
+    order: Order, events: list[OrderEvent], receipt_events: list[ReceiptEvent] = ()
+) -> list[TimelineEntry]:
     entries: list[TimelineEntry] = [
         TimelineEntry(at=order.created_at, kind="created", label=gettext("Created in Clopos"))
     ]
@@ -60,6 +129,7 @@ def _timeline(order: Order, events: list[OrderEvent]) -> list[TimelineEntry]:
                     to_status=event.to_status,
                 )
             )
+    entries += _receipt_entries(list(receipt_events))
     entries.sort(key=lambda e: (e.at, 0 if e.kind == "created" else 1))
     timed: list[TimelineEntry] = []
     for index, entry in enumerate(entries):
@@ -69,7 +139,8 @@ def _timeline(order: Order, events: list[OrderEvent]) -> list[TimelineEntry]:
 
 
 def order_detail_get(*, order_id: int) -> OrderDetail | None:
-    """The order with its items, modifiers and events (four queries), or None."""
+    """The order with its items, modifiers and events (four queries), its receipt with items
+    and events (three more when linked), and its items' stations, or None."""
     items = Prefetch(
         "items",
         queryset=OrderItem.objects.order_by("position").prefetch_related(
@@ -90,9 +161,24 @@ def order_detail_get(*, order_id: int) -> OrderDetail | None:
     if isinstance(raw_meta, dict) and isinstance(raw_meta.get("meta"), dict):
         raw_discount = raw_meta["meta"].get("discount")
         discount = raw_discount if isinstance(raw_discount, dict) else {}
+    receipt = None
+    receipt_items: list[ReceiptItem] = []
+    receipt_events: list[ReceiptEvent] = []
+    if order.receipt_id is not None:
+        receipt = Receipt.objects.defer("raw").filter(id=order.receipt_id).first()
+        if receipt is not None:
+            receipt_items = list(receipt.items.order_by("position"))
+            receipt_events = list(receipt.events.order_by("observed_at", "id"))
+    items = list(order.items.all())
+    stations = _stations(receipt_items, {i.product_id for i in items if i.product_id})
+    for item in items:
+        item.station_name = stations.get(item.product_id or -1, "")  # type: ignore[attr-defined]
     return OrderDetail(
         order=order,
-        items=list(order.items.all()),
-        timeline=_timeline(order, list(order.events.all())),
+        items=items,
+        timeline=_timeline(order, list(order.events.all()), receipt_events),
         raw_discount=discount,
+        receipt=receipt,
+        receipt_items=receipt_items,
+        stations=stations,
     )
