@@ -160,6 +160,34 @@ def order_stage(
     return ""  # a status Clopos has not documented, no receipt: no stage (shown as given)
 
 
+# The wall by stage: its columns in order, the stages each one holds, and the default set.
+# Preparing holds accepted orders too (marked "not started"): to a cook both are "to make".
+WALL_STAGE_COLUMNS = {
+    "new": ("new",),
+    "preparing": ("accepted", "scheduled", "preparing"),
+    "ready": ("ready",),
+    "done": ("done", "cancelled"),
+    "ignored": ("ignored",),
+}
+WALL_DEFAULT_STAGE_COLUMNS = ("new", "preparing", "ready", "done")
+# Columns whose cards have finished: they show for WALL_DONE_MINUTES after their stage moved.
+WALL_FINISHED_COLUMNS = ("done", "ignored")
+# The age thresholds (WALL_AGE_THRESHOLDS, keyed by status) a stage column's cards turn by.
+WALL_STAGE_THRESHOLDS = {"new": "PENDING", "preparing": "RECEIVED", "ready": "READY"}
+
+
+def wall_stage_columns(stages: tuple[str, ...]) -> tuple[str, ...]:
+    """The columns a screen asking for ``stages`` shows, in the wall's order (the default
+    columns when it asks for none)."""
+    if not stages:
+        return WALL_DEFAULT_STAGE_COLUMNS
+    return tuple(
+        column
+        for column, held in WALL_STAGE_COLUMNS.items()
+        if any(stage in held for stage in stages)
+    )
+
+
 def stage_label(stage: str) -> str:
     return str(STAGE_LABELS[stage]) if stage in STAGE_LABELS else stage
 

@@ -165,6 +165,7 @@ def test_last_used_is_recorded_without_a_write_on_every_poll(kiosk_client):
 
 
 def test_columns_show_new_accepted_and_recent_done_but_not_ignored(manager_client):
+    """The older wall, by Clopos status, for a link that asks for status columns."""
     mark_synced()
     now = timezone.now()
     make_order(id=101, status="PENDING")
@@ -177,10 +178,68 @@ def test_columns_show_new_accepted_and_recent_done_but_not_ignored(manager_clien
         updated_at=now - timedelta(hours=1),
     )
     make_order(id=105, status="IGNORE")
-    board = manager_client.get("/wall/").context["board"]
+    board = manager_client.get("/wall/?status=PENDING&status=RECEIVED&status=DELIVERED").context[
+        "board"
+    ]
     ids = {c.status: [card.id for card in c.cards] for c in board.columns}
     assert ids == {"PENDING": [101], "RECEIVED": [102], "DELIVERED": [103]}
     assert [c.label for c in board.columns] == ["New", "Accepted", "Done"]
+
+
+def test_the_default_wall_follows_the_kitchen_new_preparing_ready_done(manager_client):
+    mark_synced()
+    now = timezone.now()
+    make_order(id=111, status="PENDING")
+    make_order(id=112, status="RECEIVED")  # no receipt yet: accepted, not started
+    make_order(id=113, status="RECEIVED", stage="preparing", receipt_id=9113)
+    make_order(id=114, status="RECEIVED", stage="ready", receipt_id=9114)
+    make_order(id=115, status="RECEIVED", stage="done", stage_at=now - timedelta(minutes=2))
+    make_order(id=116, status="RECEIVED", stage="done", stage_at=now - timedelta(hours=1))
+    make_order(id=117, status="RECEIVED", stage="cancelled", stage_at=now - timedelta(minutes=1))
+    make_order(id=118, status="IGNORE")
+    response = manager_client.get("/wall/")
+    board = response.context["board"]
+    ids = {c.stage: [card.id for card in c.cards] for c in board.columns}
+    assert ids == {"new": [111], "preparing": [112, 113], "ready": [114], "done": [117, 115]}
+    assert [c.label for c in board.columns] == ["New", "Preparing", "Ready", "Done"]
+    body = response.content.decode()
+    assert 'data-order="113" data-receipt="9113" data-stage="preparing"' in body
+    assert 'data-stage="ready" aria-label="Ready"' in body
+    card_112 = body.split('data-order="112"', 1)[1].split("</article>", 1)[0]
+    assert "Not started" in card_112
+    card_117 = body.split('data-order="117"', 1)[1].split("</article>", 1)[0]
+    assert "Cancelled" in card_117
+    assert 'class="card  is-cancelled"' in body or "is-cancelled" in body
+
+
+def test_a_screen_can_ask_for_some_stages_only(manager_client):
+    mark_synced()
+    make_order(id=121, status="RECEIVED", stage="ready")
+    make_order(id=122, status="RECEIVED", stage="preparing")
+    make_order(id=123, status="RECEIVED")  # accepted
+    board = manager_client.get("/wall/?stage=ready&stage=accepted").context["board"]
+    assert [(c.stage, [card.id for card in c.cards]) for c in board.columns] == [
+        ("preparing", [123]),
+        ("ready", [121]),
+    ]
+    poll = manager_client.get("/wall/").content.decode()
+    assert "stage=" not in poll.split('hx-get="', 1)[1].split('"', 1)[0]
+
+
+def test_open_orders_older_than_the_limit_leave_the_wall_and_are_counted(manager_client, settings):
+    settings.WALL_MAX_OPEN_HOURS = 12
+    mark_synced()
+    now = timezone.now()
+    make_order(id=131, status="RECEIVED", created_at=now - timedelta(hours=13))
+    make_order(id=132, status="RECEIVED", created_at=now - timedelta(hours=11))
+    make_order(id=133, status="PENDING", created_at=now - timedelta(days=3))
+    response = manager_client.get("/wall/")
+    board = response.context["board"]
+    assert [card.id for c in board.columns for card in c.cards] == [132]
+    assert board.older_open == 2
+    body = response.content.decode()
+    assert "2 older open orders, not shown: see the board" in body
+    assert 'href="/?stage=new&amp;stage=accepted&amp;stage=scheduled' in body
 
 
 def test_status_parameter_chooses_the_columns(manager_client):
@@ -348,8 +407,9 @@ def test_wall_query_count_is_fixed_whatever_the_number_of_orders(
         make_order(status="PENDING")
     for _ in range(5):
         make_order(status="DELIVERED")
-    # session, user, poll token, sync health, orders, items, modifiers, sale types.
-    with django_assert_max_num_queries(8):
+    # session, user, poll token, sync health, orders, items, modifiers, sale types, and the
+    # count of open orders older than WALL_MAX_OPEN_HOURS.
+    with django_assert_max_num_queries(9):
         response = manager_client.get("/wall/poll/")
     assert response.status_code == 200
 

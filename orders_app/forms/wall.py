@@ -1,7 +1,9 @@
 """The wall's per-screen choices, from URL parameters: each screen is set up by its link.
 
 ``venue`` (one id), ``channel`` (repeatable: an order type or integration, e.g. wolt),
-``status`` (repeatable: which columns), ``theme`` (dark, light), ``dim`` (auto, off),
+``stage`` (repeatable: which kitchen stages, hence which columns; the default wall is New,
+Preparing, Ready, Done), ``status`` (repeatable: the older wall by Clopos status, still
+honoured when no ``stage`` is given), ``theme`` (dark, light), ``dim`` (auto, off),
 ``allday`` (1, 0), ``lang`` (az, ru, en: the screen's language, which
 dashboard/middleware.py activates; else LANGUAGE_CODE). A bad value never breaks the screen:
 that parameter falls back to its default and the wall shows a notice naming it.
@@ -17,7 +19,7 @@ from django.conf import settings
 from django.http import QueryDict
 from django.utils.translation import gettext, ngettext
 
-from orders_app.vocabulary import WALL_DEFAULT_COLUMNS, WALL_STATUSES
+from orders_app.vocabulary import STAGES, WALL_DEFAULT_COLUMNS, WALL_STATUSES
 
 _CHANNEL = re.compile(r"^[\w.:\- ]{1,64}$")
 
@@ -27,6 +29,10 @@ class WallOptions:
     venue: int | None = None
     channels: tuple[str, ...] = ()
     columns: tuple[str, ...] = WALL_DEFAULT_COLUMNS
+    # Kitchen stages asked for (``stage=``); ``by_status`` when the link asked for status
+    # columns (``status=``) and no stage: the older wall.
+    stages: tuple[str, ...] = ()
+    by_status: bool = False
     theme: str = "dark"
     dim: str = "auto"
     all_day: bool = True
@@ -39,7 +45,8 @@ class WallOptions:
         if self.venue is not None:
             items.append(("venue", str(self.venue)))
         items += [("channel", c) for c in self.channels]
-        if self.columns != WALL_DEFAULT_COLUMNS:
+        items += [("stage", s) for s in self.stages]
+        if self.by_status:
             items += [("status", s) for s in self.columns]
         if self.theme != "dark":
             items.append(("theme", self.theme))
@@ -76,6 +83,7 @@ class WallForm(forms.Form):
     venue = forms.IntegerField(required=False, min_value=0, max_value=2**62)
     channel = ChannelsField(required=False)
     status = forms.MultipleChoiceField(required=False, choices=[(s, s) for s in WALL_STATUSES])
+    stage = forms.MultipleChoiceField(required=False, choices=[(s, s) for s in STAGES])
     theme = forms.ChoiceField(required=False, choices=[("dark", "dark"), ("light", "light")])
     dim = forms.ChoiceField(required=False, choices=[("auto", "auto"), ("off", "off")])
     allday = forms.ChoiceField(required=False, choices=[("1", "1"), ("0", "0")])
@@ -86,6 +94,7 @@ class WallForm(forms.Form):
             "venue": query.get("venue", ""),
             "channel": query.getlist("channel"),
             "status": [s.strip().upper() for s in query.getlist("status") if s.strip()],
+            "stage": [s.strip().lower() for s in query.getlist("stage") if s.strip()],
             "theme": query.get("theme", "").strip().lower(),
             "dim": query.get("dim", "").strip().lower(),
             "allday": query.get("allday", "").strip(),
@@ -110,7 +119,11 @@ def wall_options(query: QueryDict) -> WallOptions:
     columns = tuple(s for s in WALL_STATUSES if s in (data.get("status") or []))
     # Canonical column order: New, Accepted, Done (then Ignored if asked for).
     columns = tuple(sorted(columns, key=WALL_STATUSES.index)) or WALL_DEFAULT_COLUMNS
+    stages = tuple(s for s in STAGES if s in (data.get("stage") or []))
+    by_status = bool(data.get("status")) and not stages
     return WallOptions(
+        stages=stages,
+        by_status=by_status,
         venue=data.get("venue"),
         channels=tuple(dict.fromkeys(data.get("channel") or [])),
         columns=columns,

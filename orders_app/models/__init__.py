@@ -101,6 +101,9 @@ class Order(models.Model):
     # The kitchen stage (vocabulary.order_stage of the status and the receipt), kept current by
     # the sync (services/sync/stages.py) so the board and the wall filter on one column.
     stage = models.CharField(max_length=16, blank=True)
+    # When the stage last changed (first derived: the order's own updated_at): Done cards leave
+    # the wall WALL_DONE_MINUTES after it.
+    stage_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("order")

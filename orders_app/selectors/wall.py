@@ -1,7 +1,9 @@
 """What the wall screen shows: columns of ticket cards, the all-day counts, and sync health.
 
-Fixed query count whatever the number of orders: orders, items, modifiers, sale types and
-the sync state row (plus the venue's name when a venue is chosen). Everything that depends on
+By kitchen stage (Order.stage: New, Preparing, Ready, Done by default; ``stage=`` picks) or,
+for a link asking ``status=``, by Clopos status as before. Fixed query count whatever the
+number of orders: orders, items, modifiers, sale types, the sync state row, and on a stage wall
+the count of open orders too old to show (plus the venue's name when a venue is chosen). Everything that depends on
 the passing of time (age colours, LATE labels, the watchdog, Done cards expiring) is computed
 in the browser from the ISO timestamps here, so an unchanged poll token is enough for 204.
 """
@@ -21,9 +23,14 @@ from django.utils.translation import gettext
 from orders_app.models import Order, OrderItem, SaleType, Venue
 from orders_app.selectors.sync import SyncHealth, sync_health
 from orders_app.vocabulary import (
+    OPEN_STAGES,
     OPEN_STATUSES,
+    WALL_FINISHED_COLUMNS,
+    WALL_STAGE_COLUMNS,
+    WALL_STAGE_THRESHOLDS,
     sale_kind,
     sale_kind_label,
+    stage_label,
     wall_channel_label,
     wall_column_label,
 )
@@ -86,6 +93,13 @@ class WallCard:
     comment: str
     items: tuple[WallItem, ...]
     expires_at: datetime | None  # Done/Ignored cards leave the wall then
+    stage: str = ""
+    receipt_id: int | None = None
+
+    @property
+    def not_started(self) -> bool:
+        """Accepted but not yet being prepared, in the Preparing column."""
+        return self.stage in ("accepted", "scheduled")
 
     @property
     def sale_kind_label(self) -> str:
@@ -94,11 +108,25 @@ class WallCard:
 
 @dataclass(frozen=True)
 class WallColumn:
-    status: str
+    status: str  # the Clopos status of a status column; "" for a stage column
     label: str
     cards: tuple[WallCard, ...]
     total: int
     thresholds: Thresholds | None
+    stage: str = ""  # the stage column's name (vocabulary.WALL_STAGE_COLUMNS); "" by status
+
+    @property
+    def key(self) -> str:
+        """The column's CSS and data name: new, preparing, ... or pending, received, ..."""
+        return self.stage or self.status.lower()
+
+    @property
+    def finished(self) -> bool:
+        return (
+            self.stage in WALL_FINISHED_COLUMNS
+            if self.stage
+            else (self.status not in OPEN_STATUSES)
+        )
 
     @property
     def omitted(self) -> int:
@@ -124,6 +152,8 @@ class WallBoard:
     health: SyncHealth
     now: datetime
     venue_name: str
+    # Open orders older than WALL_MAX_OPEN_HOURS, left off the wall (a stage wall only).
+    older_open: int = 0
 
 
 def _sale_kinds() -> dict[int, tuple[str, str]]:
@@ -133,7 +163,13 @@ def _sale_kinds() -> dict[int, tuple[str, str]]:
     }
 
 
-def _card(order: Order, sale_types: dict[int, tuple[str, str]], expires_at) -> WallCard:
+def _card(
+    order: Order,
+    sale_types: dict[int, tuple[str, str]],
+    expires_at,
+    *,
+    finished_at: datetime | None = None,
+) -> WallCard:
     kind, sale_name = sale_types.get(order.sale_type_id or -1, ("", ""))
     items = tuple(
         WallItem(
@@ -159,7 +195,9 @@ def _card(order: Order, sale_types: dict[int, tuple[str, str]], expires_at) -> W
         id=order.id,
         status=order.status,
         created_at=order.created_at,
-        updated_at=order.updated_at,
+        updated_at=finished_at or order.updated_at,
+        stage=order.stage,
+        receipt_id=order.receipt_id,
         channel=wall_channel_label(integration=order.integration, order_type=order.type),
         sale_kind=kind,
         sale_type_name=sale_name,
@@ -167,6 +205,31 @@ def _card(order: Order, sale_types: dict[int, tuple[str, str]], expires_at) -> W
         comment=order.comment.strip(),
         items=items,
         expires_at=expires_at,
+    )
+
+
+def _card_fields(qs):
+    """Only what a card shows, with its items and their modifiers prefetched."""
+    return qs.only(
+        "id",
+        "status",
+        "stage",
+        "stage_at",
+        "receipt_id",
+        "created_at",
+        "updated_at",
+        "type",
+        "integration",
+        "sale_type_id",
+        "customer_name",
+        "comment",
+    ).prefetch_related(
+        Prefetch(
+            "items",
+            queryset=OrderItem.objects.only(
+                "id", "order_id", "position", "product_id", "name", "count", "note"
+            ).prefetch_related("modifiers"),
+        )
     )
 
 
@@ -197,16 +260,39 @@ def all_day_counts(
     return lines, max(len(ordered) - limit, 0)
 
 
+def _scope(qs, *, venue: int | None, channels: tuple[str, ...]):
+    if venue is not None:
+        qs = qs.filter(venue_id=venue)
+    if channels:
+        qs = qs.filter(Q(type__in=channels) | Q(integration__in=channels))
+    return qs
+
+
+def _venue_name(venue: int | None) -> str:
+    if venue is None:
+        return ""
+    found = Venue.objects.filter(id=venue).only("name").first()
+    return str(found) if found else gettext("Venue %(id)s") % {"id": venue}
+
+
 def wall_board(
     *,
-    columns: tuple[str, ...],
+    columns: tuple[str, ...] = (),
     venue: int | None = None,
     channels: tuple[str, ...] = (),
     now: datetime | None = None,
+    stage_columns: tuple[str, ...] | None = None,
+    stages: tuple[str, ...] = (),
 ) -> WallBoard:
-    """The wall for one screen: ``columns`` (statuses, in order), optionally one venue and some
-    channels (order types or integrations)."""
+    """The wall for one screen, optionally for one venue and some channels (order types or
+    integrations): by kitchen stage (``stage_columns``, vocabulary.WALL_STAGE_COLUMNS; only
+    the ``stages`` asked for, when some are), or, the older wall, by Clopos status
+    (``columns``, statuses in order)."""
     now = now or timezone.now()
+    if stage_columns is not None:
+        return _stage_board(
+            stage_columns=stage_columns, stages=stages, venue=venue, channels=channels, now=now
+        )
     health = sync_health(now=now)
     done_statuses = [s for s in columns if s not in OPEN_STATUSES]
     done_cutoff = now - timedelta(minutes=settings.WALL_DONE_MINUTES)
@@ -217,29 +303,7 @@ def wall_board(
             updated_at__gte=done_cutoff,
             created_at__gte=now - DONE_LOOKBACK,
         )
-    qs = Order.objects.filter(wanted)
-    if venue is not None:
-        qs = qs.filter(venue_id=venue)
-    if channels:
-        qs = qs.filter(Q(type__in=channels) | Q(integration__in=channels))
-    qs = qs.only(
-        "id",
-        "status",
-        "created_at",
-        "updated_at",
-        "type",
-        "integration",
-        "sale_type_id",
-        "customer_name",
-        "comment",
-    ).prefetch_related(
-        Prefetch(
-            "items",
-            queryset=OrderItem.objects.only(
-                "id", "order_id", "position", "product_id", "name", "count", "note"
-            ).prefetch_related("modifiers"),
-        )
-    )
+    qs = _card_fields(_scope(Order.objects.filter(wanted), venue=venue, channels=channels))
     sale_types = _sale_kinds()
     by_status: dict[str, list[WallCard]] = defaultdict(list)
     open_cards: list[WallCard] = []
@@ -267,10 +331,6 @@ def wall_board(
             )
         )
     all_day, all_day_omitted = all_day_counts(open_cards)
-    venue_name = ""
-    if venue is not None:
-        found = Venue.objects.filter(id=venue).only("name").first()
-        venue_name = str(found) if found else gettext("Venue %(id)s") % {"id": venue}
     return WallBoard(
         columns=tuple(shown),
         all_day=tuple(all_day),
@@ -279,5 +339,80 @@ def wall_board(
         open_ids=tuple(c.id for c in open_cards if c.status in columns),
         health=health,
         now=now,
-        venue_name=venue_name,
+        venue_name=_venue_name(venue),
+    )
+
+
+def _stage_board(
+    *,
+    stage_columns: tuple[str, ...],
+    stages: tuple[str, ...],
+    venue: int | None,
+    channels: tuple[str, ...],
+    now: datetime,
+) -> WallBoard:
+    """The wall by kitchen stage (Order.stage, kept by the sync): open stages while younger than
+    WALL_MAX_OPEN_HOURS (older ones counted in ``older_open``), finished ones (done, cancelled,
+    ignored) for WALL_DONE_MINUTES after their stage moved."""
+    health = sync_health(now=now)
+    held = {stage for column in stage_columns for stage in WALL_STAGE_COLUMNS[column]}
+    if stages:
+        held &= set(stages)
+    open_held = sorted(held & set(OPEN_STAGES))
+    finished_held = sorted(held - set(OPEN_STAGES))
+    done_minutes = timedelta(minutes=settings.WALL_DONE_MINUTES)
+    open_since = now - timedelta(hours=settings.WALL_MAX_OPEN_HOURS)
+    wanted = Q(stage__in=open_held, created_at__gte=open_since)
+    if finished_held:
+        wanted |= Q(
+            stage__in=finished_held,
+            stage_at__gte=now - done_minutes,
+            created_at__gte=now - DONE_LOOKBACK,
+        )
+    scoped = _scope(Order.objects.all(), venue=venue, channels=channels)
+    qs = _card_fields(scoped.filter(wanted))
+    sale_types = _sale_kinds()
+    by_stage: dict[str, list[WallCard]] = defaultdict(list)
+    open_cards: list[WallCard] = []
+    for order in qs.order_by("created_at", "id"):
+        if order.stage in OPEN_STAGES:
+            card = _card(order, sale_types, None)
+            open_cards.append(card)
+        else:
+            finished = order.stage_at or order.updated_at
+            card = _card(order, sale_types, finished + done_minutes, finished_at=finished)
+        by_stage[order.stage].append(card)
+    thresholds = age_thresholds()
+    shown = []
+    for column in stage_columns:
+        cards = [c for stage in WALL_STAGE_COLUMNS[column] for c in by_stage.get(stage, [])]
+        if column in WALL_FINISHED_COLUMNS:
+            cards.sort(key=lambda c: (c.updated_at, c.id), reverse=True)
+        else:
+            cards.sort(key=lambda c: (c.created_at, c.id))
+        threshold_key = WALL_STAGE_THRESHOLDS.get(column, "")
+        shown.append(
+            WallColumn(
+                status="",
+                stage=column,
+                label=stage_label(column) if column != "done" else wall_column_label("DELIVERED"),
+                cards=tuple(cards[:MAX_CARDS]),
+                total=len(cards),
+                thresholds=thresholds.get(threshold_key) or thresholds.get(column.upper()),
+            )
+        )
+    older_open = (
+        scoped.filter(stage__in=open_held, created_at__lt=open_since).count() if open_held else 0
+    )
+    all_day, all_day_omitted = all_day_counts(open_cards)
+    return WallBoard(
+        columns=tuple(shown),
+        all_day=tuple(all_day),
+        all_day_omitted=all_day_omitted,
+        open_count=len(open_cards),
+        open_ids=tuple(c.id for c in open_cards),
+        health=health,
+        now=now,
+        venue_name=_venue_name(venue),
+        older_open=older_open,
     )

@@ -33,6 +33,7 @@ from orders_app.services.wall_keys import (
 )
 from orders_app.timestamps import iso_utc
 from orders_app.views.http import no_store, no_store_view
+from orders_app.vocabulary import OPEN_STAGES, wall_stage_columns
 
 # A rendered fragment is shared by every screen with the same token and choices (per worker):
 # when the data changes, 200 screens cost one render per worker, not 200.
@@ -160,7 +161,14 @@ def _stamped(response: HttpResponse, poll: PollState) -> HttpResponse:
 
 
 def _board(options: WallOptions) -> WallBoard:
-    return wall_board(columns=options.columns, venue=options.venue, channels=options.channels)
+    if options.by_status:
+        return wall_board(columns=options.columns, venue=options.venue, channels=options.channels)
+    return wall_board(
+        stage_columns=wall_stage_columns(options.stages),
+        stages=options.stages,
+        venue=options.venue,
+        channels=options.channels,
+    )
 
 
 def _context(options: WallOptions, board: WallBoard, poll: PollState) -> dict:
@@ -178,4 +186,8 @@ def _context(options: WallOptions, board: WallBoard, poll: PollState) -> dict:
         "opening_hours": settings.WALL_OPENING_HOURS,
         "stale_after": settings.SYNC_STALE_AFTER,
         "done_minutes": settings.WALL_DONE_MINUTES,
+        # The board, showing the open orders the wall leaves off (older than WALL_MAX_OPEN_HOURS).
+        "older_open_url": reverse("board")
+        + "?"
+        + urlencode([("stage", stage) for stage in OPEN_STAGES]),
     }

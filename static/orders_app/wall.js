@@ -206,7 +206,7 @@
         if (expires !== null) {
           // Done / Ignored: time since it finished; leaves the wall when it expires.
           var since = parseIso(card.dataset.updated) || t;
-          flag.textContent = status === "IGNORE" ? "✕" : "✓";
+          flag.textContent = status === "IGNORE" || card.dataset.stage === "cancelled" ? "✕" : "✓";
           time.textContent = interpolate(pgettext("compact age", "%(age)s ago"),
             { age: fmtMinutes(t - since) }, true);
           if (t >= expires && !card.classList.contains("is-expired")) {

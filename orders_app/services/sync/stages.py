@@ -33,15 +33,19 @@ def stages_refresh(*, now: datetime, receipt_ids: Iterable[int] = ()) -> int:
     due = Q(stage="") | Q(stage__in=OPEN_STAGES, created_at__gte=window)
     if changed_receipts:
         due |= Q(receipt_id__in=changed_receipts)
-    rows = list(Order.objects.filter(due).values_list("id", "status", "receipt_id", "stage"))
+    rows = list(
+        Order.objects.filter(due).values_list("id", "status", "receipt_id", "stage", "updated_at")
+    )
     receipts = dict(
         (rid, (status, order_status))
         for rid, status, order_status in Receipt.objects.filter(
-            id__in={r for _, _, r, _ in rows if r is not None}
+            id__in={r for _, _, r, _, _ in rows if r is not None}
         ).values_list("id", "status", "order_status")
     )
-    moves: dict[str, list[int]] = defaultdict(list)
-    for order_id, status, receipt_id, stage in rows:
+    # (new stage, when) -> orders: a first derivation dates from the order's own last change,
+    # a move from now.
+    moves: dict[tuple[str, datetime], list[int]] = defaultdict(list)
+    for order_id, status, receipt_id, stage, updated_at in rows:
         receipt_status, receipt_order_status = receipts.get(receipt_id, (None, None))
         new = order_stage(
             status=status,
@@ -49,12 +53,14 @@ def stages_refresh(*, now: datetime, receipt_ids: Iterable[int] = ()) -> int:
             receipt_order_status=receipt_order_status,
         )
         if new != stage:
-            moves[new].append(order_id)
+            moves[(new, updated_at if not stage else now)].append(order_id)
     if not moves:
         return 0
     with transaction.atomic():
-        for stage, ids in moves.items():
+        for (stage, at), ids in moves.items():
             for start in range(0, len(ids), BATCH):
-                Order.objects.filter(id__in=ids[start : start + BATCH]).update(stage=stage)
+                Order.objects.filter(id__in=ids[start : start + BATCH]).update(
+                    stage=stage, stage_at=at
+                )
         data_version_bump()
     return sum(len(ids) for ids in moves.values())
