@@ -34,6 +34,7 @@ from orders_app.clopos.simulator.params import (
     sort_field,
     status_param,
 )
+from orders_app.clopos.simulator.pos_api import pos_route
 from orders_app.clopos.simulator.query import flat, parse_brackets
 from orders_app.clopos.simulator.responses import (
     Response,
@@ -196,6 +197,9 @@ class Api:
         query = request.query
         try:
             venue_id = self.venue_for(request.headers, claims)
+            answer = pos_route(self.sim, request, venue_id, self.envelope_tail)
+            if answer is not None:
+                return answer
             if route == "/orders":
                 if method != "GET":
                     return error(405, "method_not_allowed", "Only GET /orders is simulated")

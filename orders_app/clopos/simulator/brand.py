@@ -1,8 +1,9 @@
 """The ``Simulator``: one simulated Clopos brand, the object tests and the HTTP layer hold.
 
-It puts the parts together (the clock, the order store, tokens, rate limiters, the fault plan,
-the request log) and offers the controls tests and drills use. The contract itself (which
-request gets which answer) is ``api.py``; HTTP is ``server.py``.
+It puts the parts together (the clock, the order store, the receipt store, the stop list,
+tokens, rate limiters, the fault plan, the request log) and offers the controls tests and
+drills use. The contract itself (which request gets which answer) is ``api.py`` and
+``pos_api.py``; HTTP is ``server.py``.
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from orders_app.clopos.simulator.catalog import ITEMS, product_json, stations
 from orders_app.clopos.simulator.clock import Clock
 from orders_app.clopos.simulator.config import SimClient, SimulatorConfig
 from orders_app.clopos.simulator.faults import FaultPlan
 from orders_app.clopos.simulator.order import SimOrder
 from orders_app.clopos.simulator.ratelimit import SlidingWindowLimiter
+from orders_app.clopos.simulator.receipt import RECEIPT_RELATIONS, SimReceipt
+from orders_app.clopos.simulator.receipts import ReceiptQuery, ReceiptStore
 from orders_app.clopos.simulator.restaurant import SALE_TYPES, VENUES
+from orders_app.clopos.simulator.stoplist import StopList
 from orders_app.clopos.simulator.store import OrderQuery, OrderStore
 from orders_app.clopos.simulator.tokens import TokenIssuer
 
@@ -57,6 +62,16 @@ class Simulator:
             seed=self.config.seed, ttl=self.config.token_ttl, secret=self.config.jwt_secret
         )
         self.store = OrderStore(self.config, self.clock, self.lock)
+        self.receipts = ReceiptStore(self.config, self.clock, self.lock, self.store)
+        self.store.receipt_link = self.receipts.relation
+        for order in self.store.all_orders():
+            order.receipt_link = self.receipts.relation
+        self.stop_list = StopList(
+            seed=self.config.seed,
+            tz=self.receipts.tz,
+            taken=self.receipts.taken,
+            auto=self.config.auto_stop_list,
+        )
 
     # --- orders, as the API reads them -------------------------------------------------------
     @property
@@ -76,12 +91,35 @@ class Simulator:
     def find(self, order_id: int, venue_id: int | None = None) -> SimOrder | None:
         return self.store.find(order_id, venue_id)
 
+    # --- receipts, as the API reads them -----------------------------------------------------
+    def query_receipts(self, query: ReceiptQuery) -> list[SimReceipt]:
+        """Every open or closed receipt matching ``query``, sorted. Do not mutate the list."""
+        return self.receipts.query(query)
+
+    def find_receipt(self, receipt_id: int, venue_id: int | None = None) -> SimReceipt | None:
+        return self.receipts.find(receipt_id, venue_id)
+
+    def receipt_json(self, receipt: SimReceipt, relations: frozenset[str] = frozenset()):
+        return receipt.as_dict(relations, self.receipts.tz)
+
     # --- reference data ----------------------------------------------------------------------
     def venues(self) -> list[dict[str, Any]]:
         return copy.deepcopy(VENUES)
 
     def sale_types(self) -> list[dict[str, Any]]:
         return copy.deepcopy(SALE_TYPES)
+
+    def stations(self) -> list[dict[str, Any]]:
+        return stations()
+
+    def products(self, relations: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+        """Every product of the menu as GET /products serves it, by id."""
+        return [product_json(ITEMS[pid], relations) for pid in sorted(ITEMS)]
+
+    def stop_list_entries(self, ids: frozenset[int] | None = None) -> list[dict[str, Any]]:
+        """The stop list now (GET /products/stop-list's ``data``)."""
+        with self.lock:
+            return self.stop_list.entries(self.clock.time(), ids)
 
     # --- tokens ------------------------------------------------------------------------------
     def all_clients(self) -> tuple[SimClient, ...]:
@@ -135,10 +173,83 @@ class Simulator:
     def order_ids(self) -> list[int]:
         return self.store.order_ids()
 
+    # --- receipt, kitchen and stop-list controls ---------------------------------------------
+    def receipt(
+        self, receipt_id: int, relations: tuple[str, ...] | frozenset[str] = RECEIPT_RELATIONS
+    ) -> dict[str, Any]:
+        """A receipt as GET /receipts/{id} serves it now (every ``with[]`` by default)."""
+        with self.lock:
+            return self.receipt_json(self.receipts.get(receipt_id), frozenset(relations))
+
+    def receipt_for_order(self, order_id: int) -> dict[str, Any] | None:
+        """The receipt an order opened, or None (not accepted yet, or never)."""
+        with self.lock:
+            receipt = self.receipts.for_order(order_id)
+            return (
+                None
+                if receipt is None
+                else self.receipt_json(receipt, frozenset(RECEIPT_RELATIONS))
+            )
+
+    def receipt_ids(self) -> list[int]:
+        return self.receipts.ids()
+
+    def set_receipt_status(self, receipt_id: int, order_status: str) -> dict[str, Any]:
+        """Set a receipt's ``order_status`` now; its automatic kitchen progress stops."""
+        with self.lock:
+            self.receipts.set_order_status(receipt_id, order_status)
+            return self.receipt(receipt_id)
+
+    def close_receipt(
+        self,
+        receipt_id: int,
+        payment_methods: list[dict[str, Any]] | None = None,
+        closed_at: Any = None,
+    ) -> dict[str, Any]:
+        """Close a receipt now (or at ``closed_at``), paid by ``payment_methods`` (default: its
+        own method, the whole total). ValueError if already closed or before it opened."""
+        with self.lock:
+            self.receipts.close(receipt_id, payment_methods, closed_at)
+            return self.receipt(receipt_id)
+
+    def patch_receipt(self, receipt_id: int, **changes: Any) -> dict[str, Any]:
+        """What PATCH /receipts/{id} does: only order_status, order_number, fiscal_id and lock
+        (``receipts.InvalidPatch`` otherwise)."""
+        with self.lock:
+            self.receipts.patch(receipt_id, changes)
+            return self.receipt(receipt_id)
+
+    def open_table(self, **options: Any) -> dict[str, Any]:
+        """Open a dine-in receipt now: ``venue_id``, ``hall_id``, ``table_id``, ``guests``,
+        ``products`` ([id or (id, count)]); all optional."""
+        with self.lock:
+            return self.receipt(self.receipts.open_table(**options).id)
+
+    def set_pos_writes_order_status(self, on: bool) -> None:
+        """From now on the POS does (True) or does not (False) write receipts' order_status."""
+        self.receipts.set_pos_writes_order_status(on)
+
+    def stop_product(self, product_id: int, limit: int = 0, count_down: bool = False) -> None:
+        """Put a product on the stop list now with ``limit`` (0: out of stock); with
+        ``count_down`` the limit drops as receipts take the product."""
+        if product_id not in ITEMS:
+            raise KeyError(f"no product {product_id} on the menu")
+        with self.lock:
+            self.stop_list.put(product_id, limit, self.clock.time(), count_down)
+
+    def release_product(self, product_id: int) -> None:
+        """Take a product off the stop list now (its own entries of the day too)."""
+        if product_id not in ITEMS:
+            raise KeyError(f"no product {product_id} on the menu")
+        with self.lock:
+            self.stop_list.put(product_id, None, self.clock.time())
+
     def summary(self) -> dict[str, Any]:
         with self.lock:
             return {
                 **self.store.summary(),
+                "receipts": self.receipts.summary(),
+                "stop_list": len(self.stop_list_entries()),
                 "requests": len(self.request_log),
                 "faults_pending": self.faults.pending(),
             }

@@ -66,6 +66,12 @@ class SimulatorConfig:
     restrict_to_token_venue: bool = False  # no x-venue: only the token's venue (else all)
     date_timezone: str = "Asia/Baku"  # how date[0]/date[1] are read
     first_order_id: int = 10_001
+    # Receipts and the kitchen (docs/clopos.md §5, §6; receipts.py)
+    pos_writes_order_status: bool = True  # False: receipts stay NEW until they close [I]
+    tables_per_hour: float = 1.0  # dine-in tables opened per venue-hour at a busy hour; 0 = off
+    receipt_timezone: str = "Asia/Baku"  # the zone receipt times are printed in [I]
+    first_table_receipt_id: int = 900_001
+    auto_stop_list: bool = True  # products go on and off the stop list through the day
     request_log_size: int = 10_000
     jwt_secret: str = "pass-simulator-hs256-key"  # noqa: S105 (a fake API signs fake tokens)
 
@@ -79,5 +85,7 @@ class SimulatorConfig:
             raise ValueError("fault_rate is a probability between 0 and 1")
         if self.new_every < 0 or self.fault_every < 0 or self.slow_seconds < 0:
             raise ValueError("new_every, fault_every and slow_seconds must be >= 0")
+        if self.tables_per_hour < 0:
+            raise ValueError("tables_per_hour must be >= 0")
         if self.rate_limit < 1 or self.auth_rate_limit < 1 or self.token_ttl < 1:
             raise ValueError("rate_limit, auth_rate_limit and token_ttl must be >= 1")

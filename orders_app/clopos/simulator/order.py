@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from typing import Any
 
 from orders_app.clopos.simulator.clock import iso
@@ -54,6 +55,7 @@ class SimOrder:
         "p0",
         "p1",
         "receipt_id",
+        "receipt_link",
         "received",
         "sale_type_id",
         "schedule",
@@ -70,6 +72,9 @@ class SimOrder:
         self.schedule = schedule
         self.edited = created
         self.receipt_id: int | None = None
+        # The receipt store's lookup (set by the Simulator); without one, the relation follows
+        # the order's status alone.
+        self.receipt_link: Callable[[SimOrder], dict[str, Any] | None] | None = None
         self.service_notification_id: int | None = None
         self.status = "PENDING"
         self.updated = created
@@ -153,6 +158,9 @@ class SimOrder:
         return stored
 
     def receipt(self) -> dict[str, Any] | None:
+        """The ``receipt`` relation: ``{id, service_notification_id, status}`` or None [I]."""
+        if self.receipt_link is not None:
+            return self.receipt_link(self)
         if not self.received or self.receipt_id is None:
             return None
         return {

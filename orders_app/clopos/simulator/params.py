@@ -33,10 +33,10 @@ def positive_int(value: Any, name: str, default: int, maximum: int | None = None
     return number
 
 
-def paging(params: dict[str, Any]) -> tuple[int, int]:
+def paging(params: dict[str, Any], maximum: int = MAX_LIMIT) -> tuple[int, int]:
     return (
         positive_int(params.get("page"), "page", 1),
-        positive_int(params.get("limit"), "limit", 50, MAX_LIMIT),
+        positive_int(params.get("limit"), "limit", 50, maximum),
     )
 
 
@@ -75,10 +75,10 @@ def sort_node(params: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
-def sort_field(params: dict[str, Any]) -> str:
+def sort_field(params: dict[str, Any], fields: tuple[str, ...] = SORT_FIELDS) -> str:
     value = sort_node(params).get("0") or "created_at"
-    if value not in SORT_FIELDS:
-        raise BadParameter(f"sort[0] must be one of {', '.join(SORT_FIELDS)}")
+    if value not in fields:
+        raise BadParameter(f"sort[0] must be one of {', '.join(fields)}")
     return value
 
 
@@ -89,7 +89,9 @@ def sort_direction(params: dict[str, Any]) -> int:
     return 1 if value in ("1", "asc") else -1
 
 
-def filters_param(node: Any) -> tuple[tuple[str, frozenset[str]], ...]:
+def filters_param(
+    node: Any, fields: tuple[str, ...] = FILTER_FIELDS
+) -> tuple[tuple[str, frozenset[str]], ...]:
     if node is None:
         return ()
     if not isinstance(node, dict):
@@ -99,7 +101,7 @@ def filters_param(node: Any) -> tuple[tuple[str, frozenset[str]], ...]:
         if not isinstance(entry, dict) or "0" not in entry or "1" not in entry:
             raise BadParameter("Invalid filter parameters")
         name, value = entry["0"], entry["1"]
-        if name not in FILTER_FIELDS:
+        if name not in fields:
             raise BadParameter("Invalid filter parameters")
         values = as_list(value) if isinstance(value, dict) else [value]
         if not values or not all(isinstance(v, str) for v in values):
@@ -117,3 +119,46 @@ def relations_param(node: Any) -> tuple[str, ...]:
         if name in ("customer", "receipt") and name not in names:
             names.append(name)
     return tuple(sorted(names))
+
+
+def nested_relations(node: Any, known: tuple[str, ...]) -> frozenset[str]:
+    """``with[]`` names among ``known``, each bringing the relations it sits under, as Laravel
+    loads ``a.b.c`` with ``a`` and ``a.b`` (``receipt_products.modificators.modificator_group``
+    brings ``receipt_products.modificators`` and ``receipt_products``). Unknown names and column
+    lists (``name:id,status``) are ignored [I]."""
+    names: set[str] = set()
+    for value in as_list(node):
+        if not isinstance(value, str):
+            continue
+        parts = value.split(":", 1)[0].strip().split(".")
+        for depth in range(1, len(parts) + 1):
+            name = ".".join(parts[:depth])
+            if name in known:
+                names.add(name)
+    return frozenset(names)
+
+
+def selects_param(value: Any, known: tuple[str, ...]) -> tuple[str, ...] | None:
+    """``selects=id,name``: the fields to keep, in the order given; None keeps them all. A list
+    naming no known field is 400; unknown names beside known ones are ignored [I]."""
+    if value is None or value == "":
+        return None
+    raw = ",".join(as_list(value)) if isinstance(value, dict) else value
+    if not isinstance(raw, str):
+        raise BadParameter("selects must be a comma-separated list of fields")
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    chosen = tuple(dict.fromkeys(n for n in names if n in known))
+    if not chosen:
+        raise BadParameter(f"selects must name some of: {', '.join(known)}")
+    return chosen
+
+
+def flag_param(value: Any, name: str) -> bool | None:
+    """A 0/1 (or true/false) query flag; absent or empty is None."""
+    if value is None or value == "":
+        return None
+    if value in ("1", "true"):
+        return True
+    if value in ("0", "false"):
+        return False
+    raise BadParameter(f"{name} must be 1 or 0")

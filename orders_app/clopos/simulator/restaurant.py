@@ -293,3 +293,37 @@ HOSTILE = {
 
 # The +994 mobile operator codes the customers' phone numbers are drawn from.
 PHONE_OPERATORS = ("50", "51", "55", "70", "77", "99", "10")
+
+# --- the POS side: who and where receipts are opened (docs/clopos.md §5) ---------------------
+
+# Staff users a receipt names as its user ("meta.user.name"), by venue.
+STAFF: dict[int, tuple[tuple[int, str], ...]] = {
+    1: ((11, "Aysel Məmmədova"), (12, "Rauf Həsənov"), (13, "Ольга Ким")),
+    2: ((21, "Nurlan Qasımov"), (22, "Sevinc Əliyeva")),
+}
+
+# POS terminals, by venue.
+TERMINALS: dict[int, tuple[int, ...]] = {1: (1, 2), 2: (3,)}
+
+
+@dataclass(frozen=True)
+class Hall:
+    id: int
+    venue_id: int
+    name: str
+    tables: tuple[int, ...]
+
+
+HALLS: tuple[Hall, ...] = (
+    Hall(1, 1, "Əsas zal", tuple(range(101, 113))),
+    Hall(2, 1, "Terras", tuple(range(201, 207))),
+    Hall(3, 2, "Dəniz zalı", tuple(range(301, 311))),
+)
+
+# How receipts are paid (the /payment-methods ids a closed receipt names).
+PAYMENT_CASH, PAYMENT_CARD, PAYMENT_ONLINE = 1, 2, 3
+PAYMENT_METHODS: dict[int, str] = {
+    PAYMENT_CASH: "Cash",
+    PAYMENT_CARD: "Card",
+    PAYMENT_ONLINE: "Online",
+}

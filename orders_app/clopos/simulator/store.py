@@ -84,6 +84,10 @@ class OrderStore:
         self._version = 0
         self._full = True  # evaluate every order on the next refresh
         self._touched: set[SimOrder] = set()  # changed by a control since the last refresh
+        # Orders added or changed since the receipt store last took them (it empties the set),
+        # and the receipt store's relation lookup, which SimOrder.receipt() calls (brand.py).
+        self.changed: set[SimOrder] = set()
+        self.receipt_link: Callable[[SimOrder], dict[str, Any] | None] | None = None
         self._unsettled: set[SimOrder] = set()  # orders with a step still ahead of the clock
         self._eval_at = -math.inf
         self._next_change = -math.inf
@@ -149,6 +153,7 @@ class OrderStore:
         order = SimOrder(spec.order, created, spec.schedule)
         order.receipt_id = spec.receipt_id
         order.service_notification_id = spec.service_notification_id
+        order.receipt_link = self.receipt_link
         order.local_date = self._local_date(created)
         self._orders[order_id] = order
         self._touched.add(order)
@@ -174,6 +179,7 @@ class OrderStore:
         full = self._full or now < self._eval_at  # first run, or the clock went back
         candidates = list(self._orders.values()) if full else list(self._unsettled | self._touched)
         changed = bool(self._touched)
+        self.changed |= self._touched
         next_change = self._next_live
         for order in candidates:
             ahead = math.inf
@@ -340,6 +346,10 @@ class OrderStore:
         with self.lock:
             self.refresh()
             return self._get(order_id).as_dict(relations)
+
+    def all_orders(self) -> list[SimOrder]:
+        """Every order, visible or not yet, in no particular order."""
+        return list(self._orders.values())
 
     def order_ids(self) -> list[int]:
         with self.lock:
