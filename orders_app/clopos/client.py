@@ -211,12 +211,14 @@ class CloposClient(KitchenEndpoints):
         value = self.page_size if limit is None else int(limit)
         return max(1, min(MAX_LIMIT, value))
 
-    def _list_all(self, path: str, *, with_: Sequence[str] = ()) -> list[dict]:
+    def _list_all(
+        self, path: str, *, with_: Sequence[str] = (), limit: int = MAX_LIMIT
+    ) -> list[dict]:
         def fetch(number: int) -> OrdersPage:
             return page_from_body(
-                self._request("GET", path, query=list_query(number, with_)),
+                self._request("GET", path, query=list_query(number, with_, limit)),
                 page=number,
-                limit=MAX_LIMIT,
+                limit=limit,
             )
 
         items: list[dict] = []

@@ -21,6 +21,12 @@ RECEIPT_RELATIONS = (
 )
 
 
+# Page sizes: /stations documents limit 1-200; /products documents none, so a page size most
+# list endpoints accept [I].
+STATIONS_LIMIT = 200
+PRODUCTS_LIMIT = 100
+
+
 class KitchenEndpoints:
     """Receipts, stations, products, stop list; ``self`` is a CloposClient."""
 
@@ -80,11 +86,11 @@ class KitchenEndpoints:
 
     def stations(self: Any) -> list[dict]:
         """Every station: ``{id, name, status, type (1 kitchen, 0 other), printable}``."""
-        return self._list_all("/stations")
+        return self._list_all("/stations", limit=STATIONS_LIMIT)
 
     def products(self: Any) -> list[dict]:
         """Every product with its station: ``{id, name, type, station_id, cooking_time, …}``."""
-        return self._list_all("/products", with_=("station",))
+        return self._list_all("/products", with_=("station",), limit=PRODUCTS_LIMIT)
 
     def stop_list(self: Any) -> list[dict]:
         """``GET /products/stop-list``: ``[{id (product), limit (0 = out), timestamp (ms)}]``;
@@ -102,8 +108,10 @@ class KitchenEndpoints:
         return data
 
 
-def list_query(number: int, with_: Sequence[str] = ()) -> list[tuple[str, str]]:
-    """A reference list's page query: page, the largest limit, relations."""
-    query = [("page", str(number)), ("limit", str(MAX_LIMIT))]
+def list_query(
+    number: int, with_: Sequence[str] = (), limit: int = MAX_LIMIT
+) -> list[tuple[str, str]]:
+    """A reference list's page query: page, limit, relations."""
+    query = [("page", str(number)), ("limit", str(limit))]
     query += [(f"with[{n}]", relation) for n, relation in enumerate(with_)]
     return query
