@@ -7,7 +7,7 @@ was accepted (RECEIVED), and the dine-in tables the waiters open through the day
   ``order_number``, others null. Its id is the order's ``receipt_id`` (500,000 + order id, a
   number space of its own).
 - Tables: ``source`` "pos", sale type 1 (in the venue), a hall and table of the venue, 1–6
-  guests, no customer, no order. They open during opening hours (10:00–22:59 local) at
+  guests, no customer, no order; a third of their items are the popular ones. They open during opening hours (10:00–22:59 local) at
   ``tables_per_hour`` per venue on average (busier at lunch and dinner, 0.6× at Port Baku),
   drawn per (venue, hour) so the same seed gives the same tables however the clock is
   advanced. Their ids count up from ``first_table_receipt_id``.
@@ -45,6 +45,7 @@ from orders_app.clopos.simulator.restaurant import (
     PAYMENT_CASH,
     PAYMENT_METHODS,
     PAYMENT_ONLINE,
+    POPULAR,
     SALE_TYPE_DELIVERY,
     SALE_TYPE_IN,
     STAFF,
@@ -273,7 +274,8 @@ def table_receipt(
     lines: list[Line] = []
     if products is None:
         for _ in range(rng.randint(max(1, guests // 2), min(6, guests + 2))):
-            product = rng.choice(MENU)
+            popular = rng.random() < 0.35
+            product = ITEMS[rng.choice(POPULAR)].product if popular else rng.choice(MENU)
             mods: list[tuple[Any, str, float, float]] = []
             if product.group and rng.random() < 0.4:
                 for mod_id, name, price in rng.sample(MODIFIER_GROUPS[product.group].options, k=1):
