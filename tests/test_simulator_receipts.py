@@ -64,6 +64,7 @@ def test_an_accepted_order_opens_a_new_receipt_at_its_acceptance_time(simulator)
     assert receipt["status"] == 1
     assert receipt["order_status"] == "NEW"
     assert receipt["source"] == "web"
+    assert (receipt["guests"], receipt["table_id"], receipt["hall_id"]) == (1, None, None)
     assert receipt["created_at"] == baku(SIMULATOR_NOW) == "2026-02-02 14:30:00"
     assert receipt["updated_at"] == receipt["created_at"]
     assert receipt["closed_at"] is None
@@ -681,6 +682,18 @@ def test_patch_changes_the_four_writable_fields_and_answers_the_receipt(simulato
     assert stored["updated_at"] == baku(SIMULATOR_NOW + timedelta(seconds=30))
 
 
+def test_patching_only_the_lock_moves_updated_at_too(simulator):
+    api = authenticated_session(simulator)
+    receipt_id = open_receipt(simulator)
+    simulator.simulator.clock.advance(45)
+
+    locked = api.patch(f"/receipts/{receipt_id}", json={"lock": True}).json()["data"]
+
+    assert locked["lock"] is True
+    assert locked["order_status"] == "NEW"
+    assert locked["updated_at"] == baku(SIMULATOR_NOW + timedelta(seconds=45))
+
+
 def test_patch_answers_with_the_relations_its_query_asks_for(simulator):
     api = authenticated_session(simulator)
     receipt_id = open_receipt(simulator)
@@ -795,6 +808,22 @@ def test_a_patched_field_survives_an_edit_of_the_order(simulator):
 
     assert sim.receipt(receipt_id)["order_number"] == "KEEP-1"
     assert sim.receipt(receipt_id)["description"] == "Qapıda gözləyin"
+
+
+def test_an_explicit_status_and_a_manual_close_survive_an_edit_of_the_order(simulator):
+    sim = simulator.simulator
+    order_id = sim.add_order(status="RECEIVED")["id"]
+    receipt_id = sim.receipt_for_order(order_id)["id"]
+    sim.set_receipt_status(receipt_id, "READY")
+    sim.clock.advance(30)
+    sim.close_receipt(receipt_id)
+
+    sim.update_order(order_id, comment="Zəng edin")
+    sim.clock.advance(3600)
+
+    receipt = sim.receipt(receipt_id)
+    assert (receipt["order_status"], receipt["status"]) == ("READY", 2)
+    assert receipt["closed_at"] == baku(SIMULATOR_NOW + timedelta(seconds=30))
 
 
 def test_the_python_patch_refuses_what_the_api_refuses(simulator):
