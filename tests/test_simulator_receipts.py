@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from orders_app.clopos.simulator.receipts import InvalidPatch
+from orders_app.clopos.simulator.receipt_patch import InvalidPatch
 from tests.fixtures.clock import SIMULATOR_NOW
 from tests.fixtures.simulator import SimulatorSession, authenticated_session
 
