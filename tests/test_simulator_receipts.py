@@ -855,6 +855,26 @@ def test_close_takes_payment_methods_and_answers_as_documented(simulator):
     )
 
 
+def test_a_table_closed_by_hand_before_its_planned_cancel_is_paid(simulator_factory):
+    sim = simulator_factory(tables_per_hour=0).simulator
+    for _ in range(200):  # tables until one whose plan is a cancel
+        table = sim.open_table()
+        sim.clock.advance(10 * 60)
+        if sim.receipt(table["id"], ())["order_status"] == "CANCELLED":
+            break
+        sim.clock.advance(-10 * 60)
+    else:
+        pytest.fail("no table was planned to be cancelled")
+    sim.clock.advance(-10 * 60)
+
+    closed = sim.close_receipt(table["id"])
+
+    assert closed["status"] == 2
+    assert [p["amount"] for p in closed["payment_methods"]] == [closed["total"]]
+    sim.clock.advance(20 * 60)
+    assert sim.receipt(table["id"], ())["order_status"] != "CANCELLED"
+
+
 def test_closing_twice_or_before_the_opening_is_400(simulator):
     api = authenticated_session(simulator)
     receipt_id = open_receipt(simulator)
