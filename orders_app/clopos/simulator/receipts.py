@@ -373,6 +373,7 @@ class ReceiptStore:
             receipt.close_at, receipt.manual_close = at, True
             receipt.payments = payment_methods
             receipt.steps = [s for s in receipt.steps if s[0] <= at or not s[2]]
+            receipt.cancelled = any(status == "CANCELLED" for _t, status, _pos in receipt.steps)
             self._touched.add(receipt)
             self.refresh()
             return receipt
