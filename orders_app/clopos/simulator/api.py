@@ -6,7 +6,24 @@ POST /auth (400 missing field, 400 Invalid integrator_id, 200 success:false test
 headers and 429 (§3), GET /orders (page, limit, status, with[], date[], sort[], filters[][]),
 GET /orders/{id} (with the receipt relation), PUT /orders/{id} (§4), /venues and /sale-types
 (§6). Parameters are checked in ``params.py``, faults drawn in ``faults.py``; the control
-routes under /_sim/ are ``controls.py``.
+routes under /_sim/ are ``controls.py`` and ``kitchen_controls.py``.
+
+The POS routes pass the same gate (x-token, rate limit, RateLimit-* headers, faults) and are
+answered by ``pos_api.py`` (§5, §6), which lists their parameters:
+
+- ``GET /receipts``: page, limit (50; 1–1000), date[0..1] (local dates of created_at),
+  sort[0] created_at|updated_at|closed_at|total, sort[1] 1|-1|asc|desc, filters[N][0..1]
+  (status, sale_type_id, terminal_id, and more), with[] receipt_products,
+  receipt_products.modificators, receipt_products.product.unit,
+  receipt_products.product.station, receipt_products.modificators.modificator_group;
+  the /orders envelope with ``sorts``;
+- ``GET /receipts/{id}`` (with[]; 404 ``not_found``), ``PATCH /receipts/{id}`` (order_status,
+  order_number, fiscal_id, lock; else 400 ``validation_failed``; closed receipts too),
+  ``POST /receipts/{id}/close`` (payment_methods, closed_at);
+- ``GET /stations`` (status, can_print, page, limit 1–200), ``GET /stations/{id}``;
+- ``GET /products`` (page, limit 1–100, filters on type, category_id, station_id, ...,
+  with[], selects), ``GET /products/{id}``;
+- ``GET /products/stop-list`` (filters[0][0]=id&filters[0][1][N]=...).
 """
 
 from __future__ import annotations

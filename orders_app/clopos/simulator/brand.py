@@ -214,7 +214,7 @@ class Simulator:
 
     def patch_receipt(self, receipt_id: int, **changes: Any) -> dict[str, Any]:
         """What PATCH /receipts/{id} does: only order_status, order_number, fiscal_id and lock
-        (``receipts.InvalidPatch`` otherwise)."""
+        (``receipt_patch.InvalidPatch`` otherwise)."""
         with self.lock:
             self.receipts.patch(receipt_id, changes)
             return self.receipt(receipt_id)

@@ -159,9 +159,14 @@ ITEMS: dict[int, Item] = {
 }
 
 
+def item_of(product_id: Any) -> Item | None:
+    """The menu item with that id; None for anything else (an order line may hold any JSON)."""
+    return ITEMS.get(product_id) if isinstance(product_id, int) else None
+
+
 def cooking_minutes(product_id: Any) -> int:
     """How long one item takes to be ready; unknown products and GOODS take the default."""
-    item = ITEMS.get(product_id) if isinstance(product_id, int) else None
+    item = item_of(product_id)
     if item is None or item.cooking_time is None:
         return DEFAULT_COOKING_MINUTES
     return item.cooking_time
@@ -169,7 +174,7 @@ def cooking_minutes(product_id: Any) -> int:
 
 def station_of(product_id: Any) -> dict[str, Any] | None:
     """``{id, name}`` of the station that makes a product, or None for an unknown product."""
-    item = ITEMS.get(product_id) if isinstance(product_id, int) else None
+    item = item_of(product_id)
     if item is None:
         return None
     station = STATION_BY_ID[item.station_id]
@@ -177,7 +182,7 @@ def station_of(product_id: Any) -> dict[str, Any] | None:
 
 
 def modificator_group(modificator_id: Any) -> dict[str, Any] | None:
-    found = _GROUP_OF_MODIFICATOR.get(modificator_id)
+    found = _GROUP_OF_MODIFICATOR.get(modificator_id) if isinstance(modificator_id, int) else None
     if found is None:
         return None
     return {"id": found[0], "name": _GROUP_NAMES[found[1]]}

@@ -1,6 +1,7 @@
 """The simulator's own controls under ``/_sim/``, for browser tests and drills that drive a
 simulator in another process: no auth, JSON in and out, never logged in the request log.
-The routes are listed in the package docstring (``__init__.py``)."""
+The routes are listed in the package docstring (``__init__.py``); the receipt, kitchen and
+stop-list ones are ``kitchen_controls.py``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import datetime
 from orders_app.clopos.simulator.brand import Simulator
 from orders_app.clopos.simulator.factory import Features
 from orders_app.clopos.simulator.faults import FAULT_KINDS
+from orders_app.clopos.simulator.kitchen_controls import kitchen_control
 from orders_app.clopos.simulator.responses import Response, error, json_response
 
 _SIM_ORDER = re.compile(r"^/_sim/orders/(\d+)(/status)?$")
@@ -75,6 +77,9 @@ def control(sim: Simulator, method: str, path: str, body: bytes) -> Response:
         if path == "/_sim/requests" and method == "DELETE":
             sim.reset_log()
             return json_response(200, {"success": True})
+        answer = kitchen_control(sim, method, path, data)
+        if answer is not None:
+            return answer
     except KeyError as exc:
         return error(404, "not_found", str(exc.args[0] if exc.args else exc))
     except (TypeError, ValueError) as exc:

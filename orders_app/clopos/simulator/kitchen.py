@@ -131,3 +131,21 @@ def status_at(
             ahead = t
             break
     return status, at, ahead
+
+
+def writes_over_time(toggles: list[tuple[float, bool]]) -> Callable[[float], bool]:
+    """Whether the POS writes ``order_status`` at a moment, from ``[(since, on), ...]`` sorted
+    by time (the first entry from -inf)."""
+    if len(toggles) == 1:
+        always = toggles[0][1]
+        return lambda _t: always
+
+    def writes(t: float) -> bool:
+        value = toggles[0][1]
+        for at, on in toggles:
+            if at > t:
+                break
+            value = on
+        return value
+
+    return writes

@@ -54,6 +54,7 @@ class SimOrder:
         "local_date",
         "p0",
         "p1",
+        "product_ids",
         "receipt_id",
         "receipt_link",
         "received",
@@ -100,6 +101,10 @@ class SimOrder:
         payload = payload if isinstance(payload, dict) else {}
         self.sale_type_id = payload.get("sale_type_id")
         self.customer_id = payload.get("customer_id")
+        products = payload.get("products")
+        products = [products] if isinstance(products, dict) else products
+        lines = products if isinstance(products, list) else []
+        self.product_ids = tuple(p.get("product_id") for p in lines if isinstance(p, dict))
 
     def payload_json(self) -> bytes | None:
         return self.frag[self.p0 : self.p1] if self.p0 >= 0 else None

@@ -55,12 +55,8 @@ from orders_app.clopos.simulator.params import (
 )
 from orders_app.clopos.simulator.query import parse_brackets
 from orders_app.clopos.simulator.receipt import RECEIPT_RELATIONS, local_time
-from orders_app.clopos.simulator.receipts import (
-    FILTER_FIELDS,
-    SORT_FIELDS,
-    InvalidPatch,
-    ReceiptQuery,
-)
+from orders_app.clopos.simulator.receipt_patch import InvalidPatch
+from orders_app.clopos.simulator.receipts import FILTER_FIELDS, SORT_FIELDS, ReceiptQuery
 from orders_app.clopos.simulator.responses import Response, error, json_response
 from orders_app.clopos.simulator.store import _key_value
 

@@ -27,12 +27,13 @@ Shapes [D field reference], with these choices where the docs are silent [I]:
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
-from orders_app.clopos.simulator.catalog import ITEMS, UNIT, VAT, modificator_group, station_of
+from orders_app.clopos.simulator.catalog import UNIT, VAT, item_of, modificator_group, station_of
 from orders_app.clopos.simulator.factory import money
 from orders_app.clopos.simulator.kitchen import Step, status_at
 from orders_app.clopos.simulator.restaurant import PAYMENT_CARD, PAYMENT_CASH, SALE_TYPES
@@ -60,7 +61,6 @@ class Line:
     name: str
     price: float
     count: float
-    cid: str
     product_hash: str
     portion_size: float = 1
     # (modificator_id or None, name, count, price)
@@ -83,7 +83,7 @@ class SimReceipt:
     source: str  # "web" (from an API order) or "pos" (a table)
     opened: int
     local_date: str
-    lines: list[Line]
+    lines: list[Line]  # read through items(): ``fill`` may still have to build them
     steps: list[Step]
     close_at: int | None
     cancelled: bool = False
@@ -110,6 +110,8 @@ class SimReceipt:
     payments: list[dict[str, Any]] | None = None  # payment_methods given at a manual close
     edited: int = 0  # the latest PATCH
     patched: set[str] = field(default_factory=set)  # fields a PATCH set (kept over rebuilds)
+    # Fills ``lines`` and the money and text fields on first use (receipt_factory.py).
+    fill: Callable[[SimReceipt], None] | None = None
     # state at the last evaluation
     visible: bool = False
     order_status: str = "NEW"
@@ -142,13 +144,25 @@ class SimReceipt:
         self.visible, self.order_status, self.updated, self.closed = state
         return changed, ahead
 
+    def ensure(self) -> None:
+        """Fill what ``fill`` still owes (lines, money, comment, address)."""
+        if self.fill is not None:
+            fill, self.fill = self.fill, None
+            fill(self)
+            self._amounts = None
+
+    def items(self) -> list[Line]:
+        self.ensure()
+        return self.lines
+
     def product_counts(self) -> list[tuple[Any, float]]:
-        return [(line.product_id, line.count) for line in self.lines]
+        return [(line.product_id, line.count) for line in self.items()]
 
     # --- money ---------------------------------------------------------------------------
     def amounts(self) -> dict[str, Any]:
+        self.ensure()
         if self._amounts is None:
-            subtotal = round(sum(line.subtotal for line in self.lines), 2)
+            subtotal = round(sum(line.subtotal for line in self.items()), 2)
             rate, discount = 0.0, 0.0
             if self.discount_type == 1:
                 rate = float(self.discount_value)
@@ -159,9 +173,9 @@ class SimReceipt:
             charge = (subtotal - discount) * float(self.service_charge) / 100
             total = subtotal - discount + charge + float(self.delivery_fee)
             cost = sum(
-                ITEMS[line.product_id].product.price * 0.35 * line.count
-                for line in self.lines
-                if line.product_id in ITEMS
+                item.product.price * 0.35 * line.count
+                for line in self.items()
+                if (item := item_of(line.product_id)) is not None
             )
             self._amounts = {
                 "total": money(total),
@@ -198,6 +212,8 @@ class SimReceipt:
             return 2 if self.closed else 1
         if name == "total":
             return self.total()
+        if name == "customer_id":
+            self.ensure()
         return getattr(self, name)
 
     def relation(self) -> dict[str, Any] | None:
@@ -211,6 +227,7 @@ class SimReceipt:
         }
 
     def as_dict(self, relations: frozenset[str], tz: tzinfo) -> dict[str, Any]:
+        self.ensure()
         amounts = self.amounts()
         payments = self.payment_methods()
         paid = sum(
@@ -263,7 +280,9 @@ class SimReceipt:
             "properties": {"daily_id": self.daily_id, "monthly_id": self.monthly_id},
             "meta": {
                 "preprint_count": 0,
-                "sale_type": {"name": _SALE_TYPE_NAMES.get(self.sale_type_id)},
+                "sale_type": {"name": _SALE_TYPE_NAMES.get(self.sale_type_id)}
+                if isinstance(self.sale_type_id, int)
+                else {"name": None},
                 "user": {"name": self.user[1]},
                 "terminal_updated_at": self.updated * 1000,
             },
@@ -274,12 +293,12 @@ class SimReceipt:
             "deleted_at": None,
         }
         if PRODUCTS in relations:
-            data[PRODUCTS] = [self._line(i, line, relations) for i, line in enumerate(self.lines)]
+            data[PRODUCTS] = [self._line(i, line, relations) for i, line in enumerate(self.items())]
         return data
 
     def _line(self, index: int, line: Line, relations: frozenset[str]) -> dict[str, Any]:
         line_id = self.id * 100 + index + 1
-        item = ITEMS.get(line.product_id)
+        item = item_of(line.product_id)
         product: dict[str, Any] = {
             "name": line.name,
             "price": money(line.price),
@@ -296,7 +315,7 @@ class SimReceipt:
             product["unit"] = dict(UNIT)
         data: dict[str, Any] = {
             "id": line_id,
-            "cid": line.cid,
+            "cid": str(uuid.uuid5(uuid.UUID(self.cid), str(index))),  # stable per line
             "product_id": line.product_id,
             "receipt_id": self.id,
             "product_hash": line.product_hash,

@@ -7,7 +7,7 @@ was accepted (RECEIVED), and the dine-in tables the waiters open through the day
   ``order_number``, others null. Its id is the order's ``receipt_id`` (500,000 + order id, a
   number space of its own).
 - Tables: ``source`` "pos", sale type 1 (in the venue), a hall and table of the venue, 1–6
-  guests, no customer, no order. They open during opening hours (10:00–22:59 local) at
+  guests, no customer, no order; a third of their items are the popular ones. They open during opening hours (10:00–22:59 local) at
   ``tables_per_hour`` per venue on average (busier at lunch and dinner, 0.6× at Port Baku),
   drawn per (venue, hour) so the same seed gives the same tables however the clock is
   advanced. Their ids count up from ``first_table_receipt_id``.
@@ -25,7 +25,12 @@ import uuid
 from datetime import datetime, tzinfo
 from typing import Any
 
-from orders_app.clopos.simulator.catalog import ITEMS, cooking_minutes
+from orders_app.clopos.simulator.catalog import (
+    DEFAULT_COOKING_MINUTES,
+    ITEMS,
+    cooking_minutes,
+    item_of,
+)
 from orders_app.clopos.simulator.kitchen import (
     ORDER_LINGER,
     TABLE_CANCEL_RATE,
@@ -45,6 +50,7 @@ from orders_app.clopos.simulator.restaurant import (
     PAYMENT_CASH,
     PAYMENT_METHODS,
     PAYMENT_ONLINE,
+    POPULAR,
     SALE_TYPE_DELIVERY,
     SALE_TYPE_IN,
     STAFF,
@@ -112,12 +118,12 @@ def modificator(raw: Any) -> tuple[Any, str, float, float]:
     return mod_id, name, _num(raw.get("count"), 1), price
 
 
-def order_line(raw: dict[str, Any], rng: random.Random) -> Line:
+def order_line(raw: dict[str, Any]) -> Line:
     meta = _dict(raw.get("meta"))
     order_product = _dict(meta.get("order_product"))
     product = _dict(order_product.get("product"))
     product_id = raw.get("product_id", product.get("id"))
-    item = ITEMS.get(product_id) if isinstance(product_id, int) else None
+    item = item_of(product_id)
     name = product.get("name") or raw.get("product_name") or raw.get("name")
     if not isinstance(name, str):
         name = item.product.name if item else f"Product #{product_id}"
@@ -144,15 +150,15 @@ def order_line(raw: dict[str, Any], rng: random.Random) -> Line:
         name=name,
         price=price,
         count=_num(raw.get("count"), _num(order_product.get("count"), 1)),
-        cid=_uuid(rng),
         product_hash=str(product_hash),
         portion_size=_num(raw.get("portion_size"), 1),
         modificators=[modificator(m) for m in mods] if isinstance(mods, list) else [],
     )
 
 
-def _cook(lines: list[Line]) -> int:
-    return max((cooking_minutes(line.product_id) for line in lines), default=0) or 3
+def _cook(product_ids: list[Any]) -> int:
+    """The slowest item's cooking time, in minutes."""
+    return max((cooking_minutes(p) for p in product_ids), default=DEFAULT_COOKING_MINUTES)
 
 
 def _local_date(epoch: int, tz: tzinfo) -> str:
@@ -160,30 +166,23 @@ def _local_date(epoch: int, tz: tzinfo) -> str:
 
 
 def order_receipt(order: SimOrder, *, seed: int, tz: tzinfo) -> SimReceipt | None:
-    """The receipt an accepted order opens, or None if the order was never accepted."""
+    """The receipt an accepted order opens, or None if the order was never accepted.
+
+    Only what the plan, filters and sorts need is read here (from the order's top-level
+    fields); the payload (lines, money, comment, address) is decoded when the receipt is first
+    served, so 20,000 receipts open in about the time their orders took."""
     received, end = received_and_end(order)
     if received is None or order.receipt_id is None:
         return None
-    data = order.fields()
-    payload = _dict(data.get("payload"))
-    service = _dict(payload.get("service"))
-    customer = _dict(payload.get("customer"))
-    meta = _dict(payload.get("meta"))
-    discount = _dict(meta.get("discount") or payload.get("discount"))
     rng = random.Random(f"{seed}:receipt:{order.id}")
-    cid = _uuid(rng)
-    venue_id = data.get("venue_id", service.get("venue_id"))
+    venue_id = order.field("venue_id")
     venue_id = venue_id if isinstance(venue_id, int) and venue_id in TERMINALS else 1
-    sale_type_id = order.sale_type_id or service.get("sale_type_id") or SALE_TYPE_DELIVERY
-    raw_lines = payload.get("products")
-    raw_lines = [raw_lines] if isinstance(raw_lines, dict) else raw_lines
-    lines = [order_line(r, rng) for r in raw_lines or [] if isinstance(r, dict)]
-    integration = data.get("integration")
-    method = (
-        PAYMENT_ONLINE if integration in _EXTERNAL else rng.choice((PAYMENT_CASH, PAYMENT_CARD))
-    )
-    order_number = data.get("integration_id") if integration in _EXTERNAL else None
-    charge = _num(meta.get("service_charge_value"), 0) if meta.get("apply_service_charge") else 0
+    sale_type_id = order.sale_type_id if order.sale_type_id is not None else SALE_TYPE_DELIVERY
+    integration = order.field("integration")
+    external = isinstance(integration, str) and integration in _EXTERNAL
+    cid, terminal, user = _uuid(rng), rng.choice(TERMINALS[venue_id]), rng.choice(STAFF[venue_id])
+    method = PAYMENT_ONLINE if external else rng.choice((PAYMENT_CASH, PAYMENT_CARD))
+    number = order.field("integration_id") if external else None
     receipt = SimReceipt(
         id=order.receipt_id,
         cid=cid,
@@ -192,36 +191,49 @@ def order_receipt(order: SimOrder, *, seed: int, tz: tzinfo) -> SimReceipt | Non
         source="web",
         opened=received,
         local_date=_local_date(received, tz),
-        lines=lines,
+        lines=[],
+        fill=lambda r: _fill_from_payload(r, order.payload()),
         steps=[],
         close_at=None,
-        customer_id=order.customer_id if order.customer_id is not None else customer.get("id"),
+        customer_id=order.customer_id,
         order_id=order.id,
         service_notification_id=order.service_notification_id,
-        terminal_id=rng.choice(TERMINALS[venue_id]),
-        user=rng.choice(STAFF[venue_id]),
+        terminal_id=terminal,
+        user=user,
         payment=(method, PAYMENT_METHODS[method]),
-        discount_type=int(_num(discount.get("discount_type"), 0)),
-        discount_value=_num(discount.get("discount_value"), 0),
-        service_charge=charge,
-        delivery_fee=_num(payload.get("delivery_fee"), 0),
-        description=meta.get("comment") if isinstance(meta.get("comment"), str) else None,
-        address=customer.get("address") if isinstance(customer.get("address"), str) else None,
-        order_number=str(order_number)[:20] if order_number else None,
+        order_number=str(number)[:20] if number else None,
     )
-    apply_plan(receipt, order_plan(receipt, seed=seed, end=end))
-    return receipt
-
-
-def order_plan(receipt: SimReceipt, *, seed: int, end: tuple[int, str] | None) -> Plan:
-    return plan(
-        random.Random(f"{seed}:kitchen:{receipt.id}"),
-        opened=receipt.opened,
-        cook_minutes=_cook(receipt.lines),
-        final=final_status(receipt.sale_type_id),
+    kitchen = plan(
+        rng,
+        opened=received,
+        cook_minutes=_cook(list(order.product_ids)),
+        final=final_status(sale_type_id),
         linger=ORDER_LINGER,
         end=end,
     )
+    apply_plan(receipt, kitchen)
+    return receipt
+
+
+def _fill_from_payload(receipt: SimReceipt, payload: Any) -> None:
+    """The receipt's lines and money from its order's payload."""
+    payload = _dict(payload)
+    customer = _dict(payload.get("customer"))
+    meta = _dict(payload.get("meta"))
+    discount = _dict(meta.get("discount") or payload.get("discount"))
+    raw_lines = payload.get("products")
+    raw_lines = [raw_lines] if isinstance(raw_lines, dict) else raw_lines
+    receipt.lines = [order_line(r) for r in raw_lines or [] if isinstance(r, dict)]
+    if receipt.customer_id is None:
+        receipt.customer_id = customer.get("id")
+    receipt.discount_type = int(_num(discount.get("discount_type"), 0))
+    receipt.discount_value = _num(discount.get("discount_value"), 0)
+    if meta.get("apply_service_charge"):
+        receipt.service_charge = _num(meta.get("service_charge_value"), 0)
+    receipt.delivery_fee = _num(payload.get("delivery_fee"), 0)
+    comment, address = meta.get("comment"), customer.get("address")
+    receipt.description = comment if isinstance(comment, str) else None
+    receipt.address = address if isinstance(address, str) else None
 
 
 def apply_plan(receipt: SimReceipt, new: Plan) -> None:
@@ -273,17 +285,18 @@ def table_receipt(
     lines: list[Line] = []
     if products is None:
         for _ in range(rng.randint(max(1, guests // 2), min(6, guests + 2))):
-            product = rng.choice(MENU)
+            popular = rng.random() < 0.35
+            product = ITEMS[rng.choice(POPULAR)].product if popular else rng.choice(MENU)
             mods: list[tuple[Any, str, float, float]] = []
             if product.group and rng.random() < 0.4:
                 for mod_id, name, price in rng.sample(MODIFIER_GROUPS[product.group].options, k=1):
                     mods.append((mod_id, name, 1, price))
             count = rng.randint(1, max(1, min(product.max_count, guests)))
-            lines.append(_menu_line(product.id, count, rng, mods))
+            lines.append(_menu_line(product.id, count, mods))
     else:
         for entry in products:
             product_id, count = entry if isinstance(entry, list | tuple) else (entry, 1)
-            lines.append(_menu_line(int(product_id), count, rng, []))
+            lines.append(_menu_line(int(product_id), count, []))
     method = rng.choice((PAYMENT_CASH, PAYMENT_CARD, PAYMENT_CARD))
     receipt = SimReceipt(
         id=receipt_id,
@@ -307,7 +320,7 @@ def table_receipt(
     new = plan(
         rng,
         opened=opened,
-        cook_minutes=_cook(lines),
+        cook_minutes=_cook([line.product_id for line in lines]),
         final=final_status(SALE_TYPE_IN),
         linger=TABLE_LINGER,
         cancel_rate=TABLE_CANCEL_RATE,
@@ -316,9 +329,7 @@ def table_receipt(
     return receipt
 
 
-def _menu_line(
-    product_id: int, count: float, rng: random.Random, mods: list[tuple[Any, str, float, float]]
-) -> Line:
+def _menu_line(product_id: int, count: float, mods: list[tuple[Any, str, float, float]]) -> Line:
     item = ITEMS.get(product_id)
     if item is None:
         raise ValueError(f"no product {product_id} on the menu")
@@ -327,7 +338,6 @@ def _menu_line(
         name=item.product.name,
         price=item.product.price,
         count=count,
-        cid=_uuid(rng),
         product_hash=str(product_id)
         if not mods
         else f"{product_id}-{'-'.join(str(m[0]) for m in mods)}",

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from orders_app.clopos.simulator.clock import Clock, parse_time
 from orders_app.clopos.simulator.config import SimulatorConfig
-from orders_app.clopos.simulator.kitchen import ORDER_STATUSES, override
+from orders_app.clopos.simulator.kitchen import ORDER_STATUSES, override, writes_over_time
 from orders_app.clopos.simulator.order import SimOrder
 from orders_app.clopos.simulator.receipt import SimReceipt
 from orders_app.clopos.simulator.receipt_factory import (
@@ -36,6 +37,7 @@ from orders_app.clopos.simulator.receipt_factory import (
     table_openings,
     table_receipt,
 )
+from orders_app.clopos.simulator.receipt_patch import validate_patch
 from orders_app.clopos.simulator.restaurant import VENUES
 from orders_app.clopos.simulator.store import OrderStore, _key_value
 
@@ -54,44 +56,12 @@ FILTER_FIELDS = (
     "hall_id",
     "service_notification_id",
 )
-PATCHABLE = ("order_status", "order_number", "fiscal_id", "lock")
 _SORT_KEYS = {
     "created_at": lambda r: (r.opened, r.id),
     "updated_at": lambda r: (r.updated, r.id),
     "closed_at": lambda r: (r.close_at if r.closed else -1, r.id),  # null first, as MySQL does
     "total": lambda r: (r.total(), r.id),
 }
-
-
-class InvalidPatch(ValueError):
-    """A PATCH /receipts/{id} body the API answers with 400 ``validation_failed``."""
-
-
-def validate_patch(data: Any) -> dict[str, Any]:
-    """The changes a PATCH body asks for: only the four writable fields [D], each checked."""
-    if not isinstance(data, dict):
-        raise InvalidPatch("Body must be a JSON object")
-    for name in data:
-        if name not in PATCHABLE:
-            raise InvalidPatch(
-                f"{name} is read-only: only order_status, order_number, fiscal_id and lock "
-                "can be changed"
-            )
-    changes = dict(data)
-    if "order_status" in changes and changes["order_status"] not in ORDER_STATUSES:
-        raise InvalidPatch(f"order_status must be one of {', '.join(ORDER_STATUSES)}")
-    number = changes.get("order_number")
-    if number is not None and (not isinstance(number, str) or len(number) > 20):
-        raise InvalidPatch("order_number must be a string of at most 20 characters")
-    fiscal = changes.get("fiscal_id")
-    if fiscal is not None and (not isinstance(fiscal, str) or len(fiscal) > 100):
-        raise InvalidPatch("fiscal_id must be a string of at most 100 characters")
-    if "lock" in changes:
-        lock = changes["lock"]
-        if lock not in (True, False, 0, 1) or not isinstance(lock, bool | int):
-            raise InvalidPatch("lock must be true or false")
-        changes["lock"] = bool(lock)
-    return changes
 
 
 @dataclass(frozen=True)
@@ -181,21 +151,8 @@ class ReceiptStore:
             self._results.clear()
         return now
 
-    def _writes_at(self):
-        toggles = self._writes
-        if len(toggles) == 1:
-            always = toggles[0][1]
-            return lambda _t: always
-
-        def writes(t: float) -> bool:
-            value = toggles[0][1]
-            for at, on in toggles:
-                if at > t:
-                    break
-                value = on
-            return value
-
-        return writes
+    def _writes_at(self) -> Callable[[float], bool]:
+        return writes_over_time(self._writes)
 
     def _sync_order(self, order: SimOrder) -> bool:
         """(Re)build an order's receipt after the order changed; True if the set changed."""
@@ -404,8 +361,8 @@ class ReceiptStore:
         payment_methods: list[dict[str, Any]] | None = None,
         closed_at: Any = None,
     ) -> SimReceipt:
-        """Close an open receipt (status 2) now or at ``closed_at`` (a datetime, an epoch, or
-        ``YYYY-MM-DD HH:MM:SS`` local time); POS steps after the close are dropped."""
+        """Close an open receipt (status 2) now or at ``closed_at`` (see ``_parse_local``);
+        POS steps after the close are dropped."""
         with self.lock:
             receipt = self.get(receipt_id)
             if receipt.closed:
@@ -416,14 +373,17 @@ class ReceiptStore:
             receipt.close_at, receipt.manual_close = at, True
             receipt.payments = payment_methods
             receipt.steps = [s for s in receipt.steps if s[0] <= at or not s[2]]
+            receipt.cancelled = any(status == "CANCELLED" for _t, status, _pos in receipt.steps)
             self._touched.add(receipt)
             self.refresh()
             return receipt
 
     def _parse_local(self, value: Any) -> int:
-        if isinstance(value, str) and "T" not in value:
-            local = datetime.fromisoformat(value.strip())
-            return int(local.replace(tzinfo=local.tzinfo or self.tz).timestamp())
+        """A datetime, an epoch, or text: ``2026-01-20 09:59:54`` (no zone: the receipts' local
+        time, as they print it) or ISO 8601 with a zone."""
+        if isinstance(value, str):
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            return int(parsed.replace(tzinfo=parsed.tzinfo or self.tz).timestamp())
         return parse_time(value)
 
     def open_table(self, **options: Any) -> SimReceipt:

@@ -27,9 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from orders_app.clopos.simulator.restaurant import MENU
-
-POPULAR = (201, 203, 206, 207, 208, 209, 301, 501)  # what runs short on a busy day
+from orders_app.clopos.simulator.restaurant import MENU, POPULAR
 
 Taken = Callable[[int, float, float], list[tuple[int, float]]]
 
