@@ -4,7 +4,8 @@ Plain functions, so the template filters (orders_app/templatetags) and the board
 renderer (orders_app/fastpaths/board_rows.py) format the same way, in the active language:
 numbers with its decimal and thousand separators (dashboard/formats), words through gettext.
 The relative times use the same msgids as static/orders_app/board.js and wall.js, which keep
-them ticking in the browser.
+them ticking in the browser. The words and separators come from ``localized`` (read once per
+language: these run fifty times a board page).
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext, ngettext, pgettext
 
+from orders_app.localized import localized
 from orders_app.vocabulary import STAGES, is_known_status, stage_label, status_label
 
 
@@ -33,13 +33,9 @@ def money(value) -> str:
         return str(value)
     if not amount.is_finite():
         return str(value)
-    number = number_format(amount, settings.MONEY_DECIMALS, use_l10n=True, force_grouping=True)
-    # Translators: where the currency sign goes; %(amount)s is already written with the
-    # language's separators (no-break space between sign and number where the language has one).
-    return pgettext("money", "%(currency)s%(amount)s") % {
-        "currency": settings.CURRENCY,
-        "amount": number,
-    }
+    words = localized()
+    number = words.number(f"{amount:,.{settings.MONEY_DECIMALS}f}")
+    return words.money_pattern % {"currency": settings.CURRENCY, "amount": number}
 
 
 def qty(value) -> str:
@@ -54,7 +50,7 @@ def qty(value) -> str:
         return str(value)
     if number == number.to_integral_value():
         return str(int(number))
-    return number_format(format(number.normalize(), "f"), use_l10n=True)
+    return localized().number(format(number.normalize(), "f"))
 
 
 # Small inline SVG shapes so a status reads without colour: ring, half disc, tick, cross.
@@ -119,53 +115,30 @@ def _units(seconds: int) -> list[tuple[str, int]]:
     return [("d", days), ("h", hours)] if hours else [("d", days)]
 
 
-def _compact_unit(unit: str, count: int) -> str:
-    # Translators: a compact age on the board, "12m"; one msgid per unit (s, m, h, d).
-    texts = {
-        "s": pgettext("compact age", "%(count)ss"),
-        "m": pgettext("compact age", "%(count)sm"),
-        "h": pgettext("compact age", "%(count)sh"),
-        "d": pgettext("compact age", "%(count)sd"),
-    }
-    return texts[unit] % {"count": count}
-
-
-def _duration_unit(unit: str, count: int) -> str:
-    # Translators: a gap between two timeline entries, "+12 min"; the sign comes before it.
-    texts = {
-        "s": pgettext("duration", "%(count)s s"),
-        "m": pgettext("duration", "%(count)s min"),
-        "h": pgettext("duration", "%(count)s h"),
-        "d": pgettext("duration", "%(count)s d"),
-    }
-    return texts[unit] % {"count": count}
-
-
 def age(value: datetime | None, now: datetime | None = None) -> str:
     """Compact age: 45s, 12m, 2h 5m, 3d 4h. (board.js keeps it ticking.)"""
     if not value:
         return ""
     seconds = max(int(((now or timezone.now()) - value).total_seconds()), 0)
-    return " ".join(_compact_unit(unit, n) for unit, n in _units(seconds))
+    units = localized().compact
+    return " ".join(units[unit] % {"count": n} for unit, n in _units(seconds))
 
 
 def ago_text(seconds: int) -> str:
     """ "just now", "8 s ago", "5 min ago", "3 h ago", "2 days ago", with the plural forms of
     the active language (board.js agoText says the same)."""
+    words = localized()
     if seconds < 0:
-        return gettext("in the future")
+        return words.in_future
     if seconds < 5:
-        return gettext("just now")
+        return words.just_now
     if seconds < 60:
-        return ngettext("%(count)s s ago", "%(count)s s ago", seconds) % {"count": seconds}
+        return words.ago("s", seconds)
     if seconds < 3600:
-        n = seconds // 60
-        return ngettext("%(count)s min ago", "%(count)s min ago", n) % {"count": n}
+        return words.ago("m", seconds // 60)
     if seconds < 86400:
-        n = seconds // 3600
-        return ngettext("%(count)s h ago", "%(count)s h ago", n) % {"count": n}
-    n = seconds // 86400
-    return ngettext("%(count)s day ago", "%(count)s days ago", n) % {"count": n}
+        return words.ago("h", seconds // 3600)
+    return words.ago("d", seconds // 86400)
 
 
 def ago(value: datetime | None, now: datetime | None = None) -> str:
@@ -181,4 +154,5 @@ def duration(value: timedelta | None) -> str:
         return ""
     seconds = int(value.total_seconds())
     sign = "−" if seconds < 0 else "+"
-    return sign + " ".join(_duration_unit(unit, n) for unit, n in _units(abs(seconds)))
+    units = localized().span
+    return sign + " ".join(units[unit] % {"count": n} for unit, n in _units(abs(seconds)))

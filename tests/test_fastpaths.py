@@ -132,3 +132,33 @@ def test_the_fast_board_rows_are_the_partials_byte_for_byte(settings, language):
         plain = render_to_string("orders_app/board.html#order-rows", {"orders": orders, "now": now})
     assert fast == plain
     assert "&lt;b&gt;Leyla&lt;/b&gt;" in fast and "<script>" not in fast
+
+
+@pytest.mark.parametrize("language", ["en", "az", "ru"])
+def test_the_cached_words_and_formats_are_djangos_in_every_language(language):
+    from datetime import datetime as dt
+    from decimal import Decimal
+
+    from django.utils.formats import date_format, number_format
+    from django.utils.translation import ngettext, pgettext
+
+    from orders_app.localized import localized
+
+    with translation.override(language):
+        words = localized()
+        for month in range(1, 13):
+            value = dt(2026, month, 7, 9, 5, 3)
+            assert words.datetime_short(value) == date_format(value, "SHORT_DATETIME_FORMAT")
+        for count in (1, 2, 5, 11, 21, 22, 25, 101):
+            assert words.ago("m", count) == ngettext(
+                "%(count)s min ago", "%(count)s min ago", count
+            ) % {"count": count}
+            assert words.ago("d", count) == ngettext(
+                "%(count)s day ago", "%(count)s days ago", count
+            ) % {"count": count}
+        assert words.compact["m"] == pgettext("compact age", "%(count)sm")
+        assert words.money_pattern == pgettext("money", "%(currency)s%(amount)s")
+        for amount in ("1250.5", "-0.25", "1234567.891", "0"):
+            assert words.number(f"{Decimal(amount):,.2f}") == number_format(
+                Decimal(amount).quantize(Decimal("0.01")), 2, force_grouping=True
+            )

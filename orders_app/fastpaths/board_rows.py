@@ -17,12 +17,12 @@ from datetime import datetime
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from orders_app.formatting import age, ago, money, qty, shows_stage, stage_badge, status_badge
+from orders_app.localized import localized
 from orders_app.models import Order
 from orders_app.vocabulary import order_type_label
 
@@ -51,11 +51,11 @@ _ROW = (
 
 
 def _named(name: str | None, fallback_id: int | None, what: str) -> str:
-    """The name, else ``what`` (a msgid with %(id)s) for the id, else a dash."""
+    """The name, else ``what`` (a translated text with %(id)s) for the id, else a dash."""
     if name:
         return escape(name)
     if fallback_id is not None:
-        return escape(gettext(what) % {"id": int(fallback_id)})
+        return escape(what % {"id": int(fallback_id)})
     return "—"
 
 
@@ -79,6 +79,8 @@ def order_rows_html(orders: Iterable[Order], *, now: datetime | None = None) -> 
     detail_prefix = reverse("order-detail", args=[0])[: -len("0/")]
     badges: dict[str, str] = {}
     labels = _labels()
+    words = localized()
+    venue_n, sale_type_n = gettext("Venue %(id)s"), gettext("Sale type %(id)s")
     parts = []
     for order in orders:
         status = order.status
@@ -95,7 +97,7 @@ def order_rows_html(orders: Iterable[Order], *, now: datetime | None = None) -> 
                 detail_url=f"{detail_prefix}{int(order.id)}/",
                 created_iso=created_iso,
                 created_title=created_local.strftime("%Y-%m-%d %H:%M:%S %Z"),
-                created_text=escape(date_format(created_local, "SHORT_DATETIME_FORMAT")),
+                created_text=escape(words.datetime_short(created_local)),
                 ago=ago(order.created_at, now),
                 badge=badges[status],
                 stage=escape(order.stage),
@@ -106,9 +108,9 @@ def order_rows_html(orders: Iterable[Order], *, now: datetime | None = None) -> 
                 integration=f'<span class="sub">{escape(order.integration)}</span>'
                 if order.integration
                 else "",
-                venue=_named(getattr(order, "venue_name", None), order.venue_id, "Venue %(id)s"),
+                venue=_named(getattr(order, "venue_name", None), order.venue_id, venue_n),
                 sale=_named(
-                    getattr(order, "sale_type_name", None), order.sale_type_id, "Sale type %(id)s"
+                    getattr(order, "sale_type_name", None), order.sale_type_id, sale_type_n
                 ),
                 name=escape(order.customer_name) or "—",
                 phone=f'<span class="sub phone">{escape(phone)}</span>' if phone else "",
