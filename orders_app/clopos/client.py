@@ -151,9 +151,8 @@ class CloposClient(KitchenEndpoints):
         filters: Sequence[tuple[str, object]] = (),
     ) -> OrdersPage:
         """One page of ``GET /orders``, newest ``updated_at`` first by default."""
-        limit = self._limit(limit)
-        today = datetime.fromtimestamp(self._now(), tz=UTC).date()
-        query = orders_query(
+        return self._query_page(
+            "/orders",
             page=page,
             limit=limit,
             status=status,
@@ -163,9 +162,16 @@ class CloposClient(KitchenEndpoints):
             direction=direction,
             with_=with_,
             filters=filters,
-            today=today,
         )
-        body = self._request("GET", "/orders", query=query)
+
+    def _query_page(self, path: str, *, page: int, limit: int | None, **query: Any) -> OrdersPage:
+        """One page of a list that takes the orders' query (page, limit, status, date[],
+        sort[], with[], filters): ``GET /orders`` and ``GET /receipts``."""
+        limit = self._limit(limit)
+        today = datetime.fromtimestamp(self._now(), tz=UTC).date()
+        body = self._request(
+            "GET", path, query=orders_query(page=page, limit=limit, today=today, **query)
+        )
         return page_from_body(body, page=page, limit=limit)
 
     def iter_order_pages(self, **kwargs: Any) -> Iterator[OrdersPage]:

@@ -5,13 +5,12 @@ sign-in, rate budget, retries and typed errors as the orders."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from orders_app.clopos.config import MAX_LIMIT
 from orders_app.clopos.errors import CloposBadResponse
-from orders_app.clopos.paging import OrdersPage, page_from_body, walk_pages
-from orders_app.clopos.query import orders_query
+from orders_app.clopos.paging import OrdersPage, walk_pages
 
 # What a receipt needs for the kitchen: its items, their modifiers, and each item's station.
 RECEIPT_RELATIONS = (
@@ -44,9 +43,8 @@ class KitchenEndpoints:
     ) -> OrdersPage:
         """One page of ``GET /receipts`` (same parameters as ``GET /orders``: page, limit,
         date[], sort[], with[], filters), newest ``updated_at`` first by default."""
-        limit = self._limit(limit)
-        today = datetime.fromtimestamp(self._now(), tz=UTC).date()
-        query = orders_query(
+        return self._query_page(
+            "/receipts",
             page=page,
             limit=limit,
             date_from=date_from,
@@ -55,10 +53,7 @@ class KitchenEndpoints:
             direction=direction,
             with_=with_,
             filters=filters,
-            today=today,
         )
-        body = self._request("GET", "/receipts", query=query)
-        return page_from_body(body, page=page, limit=limit)
 
     def iter_receipt_pages(self: Any, **kwargs: Any) -> Iterator[OrdersPage]:
         """Pages 1, 2, … of ``GET /receipts`` under the one stop rule (paging.walk_pages)."""
