@@ -144,9 +144,11 @@ def test_the_timeline_orders_entries_and_measures_the_time_between_them():
 
 
 @pytest.mark.django_db
-def test_an_order_detail_costs_four_queries(django_assert_num_queries):
+def test_an_order_detail_costs_five_queries(django_assert_num_queries):
     order = make_order()
-    with django_assert_num_queries(4):  # order (names joined), items, modifiers, events
+    # order (names joined), items, modifiers, events, and its products' stations (no receipt:
+    # no receipt queries; no known station: no station names query)
+    with django_assert_num_queries(5):
         detail = order_detail(order_id=order.id)
         assert [len(i.modifiers.all()) for i in detail.items] == [1, 0]
     assert order_detail(order_id=123) is None

@@ -38,6 +38,13 @@ pytestmark = pytest.mark.django_db
 SETTINGS_FIELDS = {f.name for f in dataclasses.fields(ClientSettings)}
 
 
+@pytest.fixture(autouse=True)
+def _orders_walk_alone(settings):
+    """These tests are about the orders walk; the kitchen's part of a pass (receipts, links,
+    stations and products, the stop list) has its own, tests/test_sync_kitchen.py."""
+    settings.SYNC_RECEIPTS = False
+
+
 @pytest.fixture
 def make_client(settings):
     """make_client(server, **options) -> a CloposClient on the simulator (demo credentials),

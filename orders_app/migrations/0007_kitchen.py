@@ -34,6 +34,21 @@ def search_triggers_again(apps, schema_editor) -> None:
         schema_editor.execute(trigger)
 
 
+def first_stages(apps, schema_editor) -> None:
+    """The orders already cached get their stage from their status (no receipts yet), dated
+    from their own last change, as services/sync/stages.py would derive it."""
+    from django.db.models import F
+
+    Order = apps.get_model("orders_app", "Order")
+    for status, stage in (
+        ("PENDING", "new"),
+        ("RECEIVED", "accepted"),
+        ("DELIVERED", "done"),
+        ("IGNORE", "ignored"),
+    ):
+        Order.objects.filter(status=status).update(stage=stage, stage_at=F("updated_at"))
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -245,4 +260,5 @@ class Migration(migrations.Migration):
             constraint=models.UniqueConstraint(fields=('receipt', 'position'), name='receiptitem_position'),
         ),
         migrations.RunPython(search_triggers_again, migrations.RunPython.noop, elidable=False),
+        migrations.RunPython(first_stages, migrations.RunPython.noop),
     ]

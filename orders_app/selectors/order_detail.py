@@ -82,19 +82,29 @@ def _receipt_entries(events: list[ReceiptEvent]) -> list[TimelineEntry]:
 
 
 def _stations(receipt_items: list[ReceiptItem], product_ids: set[int]) -> dict[int, str]:
-    """Which station makes each product: the receipt's own routing first, else /products."""
-    names = dict(Station.objects.values_list("id", "name"))
+    """Which station makes each product: the receipt's own routing first, else /products.
+    At most two queries (products, then station names), none for what the receipt named."""
+    routed: dict[int, int] = {}
     found: dict[int, str] = {}
     for item in receipt_items:
-        if item.product_id is not None and (item.station_name or item.station_id in names):
-            found[item.product_id] = item.station_name or names[item.station_id]
-    missing = product_ids - set(found)
+        if item.product_id is None:
+            continue
+        if item.station_name:
+            found[item.product_id] = item.station_name
+        elif item.station_id is not None:
+            routed[item.product_id] = item.station_id
+    missing = product_ids - set(found) - set(routed)
     if missing:
-        for product_id, station_id in Product.objects.filter(
-            id__in=missing, station_id__isnull=False
-        ).values_list("id", "station_id"):
+        routed.update(
+            Product.objects.filter(id__in=missing, station_id__isnull=False).values_list(
+                "id", "station_id"
+            )
+        )
+    if routed:
+        names = dict(Station.objects.filter(id__in=set(routed.values())).values_list("id", "name"))
+        for product_id, station_id in routed.items():
             if station_id in names:
-                found[product_id] = names[station_id]
+                found.setdefault(product_id, names[station_id])
     return found
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from orders_app.models import Order, SyncState
+from orders_app.services.sync.stages import stages_apply
 from orders_app.services.wall_keys import wall_key_create, wall_key_revoke
 from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS, chromium_env
 from tests.fixtures.orders import make_order, mark_failing, mark_synced
@@ -54,24 +55,32 @@ def test_a_new_order_appears_within_one_poll_and_chimes(wall):
     make_order(id=7001, status="PENDING", customer_name="Aysel")
     mark_synced()
     expect(card(page, 7001)).to_be_visible(timeout=(POLL + 1.5) * 1000)
-    expect(page.locator(".col-pending")).to_contain_text("#7001")
+    expect(page.locator(".col-new")).to_contain_text("#7001")
     expect(page.locator("body")).to_have_attribute("data-chimes", "1")
     expect(card(page, 7001)).to_have_class(re.compile(r"\bis-new\b"))
     assert page.errors == []
+
+
+def synced_status(order_ids: list[int], status: str) -> None:
+    """What a pass does when Clopos says an order's status changed: the row, its stage, and
+    the data version."""
+    Order.objects.filter(id__in=order_ids).update(status=status, updated_at=timezone.now())
+    stages_apply(order_ids=order_ids, now=timezone.now())
+    mark_synced()
 
 
 def test_a_status_change_moves_the_card(wall):
     make_order(id=7002, status="PENDING")
     mark_synced()
     page = wall()
-    expect(page.locator(".col-pending").locator(card(page, 7002))).to_be_visible()
-    Order.objects.filter(id=7002).update(status="RECEIVED", updated_at=timezone.now())
-    mark_synced()
-    expect(page.locator(".col-received").locator(card(page, 7002))).to_be_visible(timeout=6000)
-    expect(page.locator(".col-pending").locator(card(page, 7002))).to_have_count(0)
-    Order.objects.filter(id=7002).update(status="DELIVERED", updated_at=timezone.now())
-    mark_synced()
-    expect(page.locator(".col-delivered").locator(card(page, 7002))).to_be_visible(timeout=6000)
+    expect(page.locator(".col-new").locator(card(page, 7002))).to_be_visible()
+    synced_status([7002], "RECEIVED")
+    preparing = page.locator(".col-preparing").locator(card(page, 7002))
+    expect(preparing).to_be_visible(timeout=6000)
+    expect(preparing).to_contain_text("Not started")
+    expect(page.locator(".col-new").locator(card(page, 7002))).to_have_count(0)
+    synced_status([7002], "DELIVERED")
+    expect(page.locator(".col-done").locator(card(page, 7002))).to_be_visible(timeout=6000)
 
 
 def test_timer_colour_and_text_change_with_age_and_the_watchdog_escalates(wall, settings):
@@ -124,9 +133,8 @@ def test_accepting_a_waiting_order_stops_the_escalation(wall, settings):
     page = wall()
     expect(page.locator("#watchdog-banner")).to_have_text("2 orders waiting for acceptance")
     expect(card(page, 7009)).to_have_class(re.compile(r"\bis-watchdog\b"))
-    Order.objects.filter(id__in=[7009, 7010]).update(status="RECEIVED", updated_at=timezone.now())
-    mark_synced()
-    expect(page.locator(".col-received").locator(card(page, 7009))).to_be_visible(timeout=6000)
+    synced_status([7009, 7010], "RECEIVED")
+    expect(page.locator(".col-preparing").locator(card(page, 7009))).to_be_visible(timeout=6000)
     expect(page.locator("#watchdog-banner")).to_be_hidden()
     expect(card(page, 7009)).not_to_have_class(re.compile(r"\bis-watchdog\b"))
 

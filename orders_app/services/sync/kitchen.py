@@ -41,10 +41,12 @@ def receipt_id_from(relation: Any) -> int | None:
     return to_int(relation)
 
 
-def receipts_link(*, client: Any, now: datetime, result: PassResult) -> None:
-    """Ask Clopos for the receipts of the newest RECEIVED orders that have none yet."""
+def receipts_link(*, client: Any, now: datetime, result: PassResult) -> list[int]:
+    """Ask Clopos for the receipts of the newest RECEIVED orders that have none yet; the ids
+    of the orders it linked."""
+    linked: list[int] = []
     if not settings.SYNC_RECEIPTS:
-        return
+        return linked
     window = now - timedelta(hours=settings.WALL_MAX_OPEN_HOURS)
     due = (
         Order.objects.filter(status="RECEIVED", receipt_id__isnull=True, created_at__gte=window)
@@ -62,9 +64,11 @@ def receipts_link(*, client: Any, now: datetime, result: PassResult) -> None:
         )
         if receipt_id is not None and changed:
             result.receipts_linked += 1
-    if result.receipts_linked:
+            linked.append(order_id)
+    if linked:
         data_version_bump()
         result.data_version_moved()
+    return linked
 
 
 def _parsed_all(raws: list[Any], parse: Any, kind: str) -> list[Any]:
@@ -80,11 +84,13 @@ def _parsed_all(raws: list[Any], parse: Any, kind: str) -> list[Any]:
 def kitchen_reference_sync(*, client: Any, now: datetime, result: PassResult) -> bool:
     """Stations and products, when due; True when they were refreshed. A failure is logged
     and leaves what Pass had (the kitchen still works from the receipts' own stations)."""
+    if not settings.SYNC_RECEIPTS:
+        return False
     state = SyncState.get()
     due = state.kitchen_reference_synced_at is None or (
         now - state.kitchen_reference_synced_at >= KITCHEN_REFERENCE_EVERY
     )
-    if not (settings.SYNC_RECEIPTS and (due or result.unknown_products)):
+    if not (due or result.unknown_products):
         return False
     try:
         stations = _parsed_all(client.stations(), parse_station, "station")
@@ -147,11 +153,13 @@ def _replace(model: Any, rows: dict[int, dict], *, now: datetime) -> bool:
 
 def stop_list_sync(*, client: Any, now: datetime, result: PassResult, force: bool = False) -> None:
     """The stop list, every SYNC_STOPLIST_SECONDS (``force``: now, as a one-shot pass does)."""
+    if not settings.SYNC_RECEIPTS:
+        return
     state = SyncState.get()
     due = state.stop_list_synced_at is None or (
         now - state.stop_list_synced_at >= timedelta(seconds=settings.SYNC_STOPLIST_SECONDS)
     )
-    if not (settings.SYNC_RECEIPTS and (due or force)):
+    if not (due or force):
         return
     entries = {e.product_id: e for e in _parsed_all(client.stop_list(), parse_stop_entry, "stop")}
     with transaction.atomic():

@@ -170,11 +170,14 @@ def receipts_store(parsed: list[ParsedReceipt], *, now: datetime) -> ReceiptsSto
     return stored
 
 
-def receipts_sync(*, client: Any, now: datetime, result: PassResult) -> set[int]:
+def receipts_sync(
+    *, client: Any, now: datetime, result: PassResult, state: SyncState | None = None
+) -> set[int]:
     """The receipts walk of one pass; counts go on ``result`` (receipts_* fields). Returns the
-    ids of the receipts it created or changed (their orders' stages may have moved)."""
+    ids of the receipts it created or changed (their orders' stages may have moved).
+    ``state``: SyncState as the pass read it at its start (read again when not given)."""
     changed: set[int] = set()
-    state = SyncState.get()
+    state = state or SyncState.get()
     if not settings.SYNC_RECEIPTS:
         _say_off(state, "SYNC_RECEIPTS=0: receipts are not synced")
         return changed

@@ -106,11 +106,11 @@ def sync_pass(
         if plan.refresh_reference:
             result.reference_refreshed = reference_refresh(client, now=now, result=result)
         # The kitchen: receipts, their links to orders, stations and products, the stop list.
-        changed_receipts = receipts_sync(client=client, now=now, result=result)
-        receipts_link(client=client, now=now, result=result)
+        changed_receipts = receipts_sync(client=client, now=now, result=result, state=state)
+        linked = receipts_link(client=client, now=now, result=result)
         kitchen_reference_sync(client=client, now=now, result=result)
         stop_list_sync(client=client, now=now, result=result)
-        if stages_refresh(now=now, receipt_ids=changed_receipts):
+        if stages_refresh(now=now, receipt_ids=changed_receipts, order_ids=linked):
             result.data_version_moved()
     except StopRequested:
         result.stopped = True

@@ -19,6 +19,7 @@ from orders_app.services.sync.bulk_writer import BulkWriter
 from orders_app.services.sync.parsing import Skip
 from orders_app.services.sync.results import StoreResult
 from orders_app.services.sync.skipped import skipped_order_writes
+from orders_app.services.sync.stages import stages_apply
 from orders_app.services.sync.version import data_version_bump
 
 logger = logging.getLogger("orders_app.sync")
@@ -149,6 +150,8 @@ def store_orders(
         for write in skipped_writes:
             write()
         if new or changed:
+            # The kitchen stage moves with its order, in the same commit and version.
+            stages_apply(order_ids=[*(p.id for p in new), *(p.id for p, _ in changed)], now=now)
             data_version_bump()
             result.changed = True
     # Only once the transaction committed: the set mirrors what the database holds.
