@@ -33,21 +33,23 @@ class ParsedSaleType:
     raw: dict
 
 
-def parse_venue(raw: Any) -> ParsedVenue:
+def _required_id(raw: Any, what: str) -> int:
+    """The integer id of a reference item; PayloadError when it is not an object with one."""
     if not isinstance(raw, dict):
-        raise PayloadError(f"venue is not a JSON object ({type(raw).__name__})")
-    venue_id = to_int(raw.get("id"))
-    if venue_id is None:
-        raise PayloadError("venue has no integer id", remote_id=to_text(raw.get("id"), 64))
+        raise PayloadError(f"{what} is not a JSON object ({type(raw).__name__})")
+    item_id = to_int(raw.get("id"))
+    if item_id is None:
+        raise PayloadError(f"{what} has no integer id", remote_id=to_text(raw.get("id"), 64))
+    return item_id
+
+
+def parse_venue(raw: Any) -> ParsedVenue:
+    venue_id = _required_id(raw, "venue")
     return ParsedVenue(id=venue_id, name=to_text(raw.get("name"), 255), raw=storable_json(raw)[0])
 
 
 def parse_sale_type(raw: Any) -> ParsedSaleType:
-    if not isinstance(raw, dict):
-        raise PayloadError(f"sale type is not a JSON object ({type(raw).__name__})")
-    sale_type_id = to_int(raw.get("id"))
-    if sale_type_id is None:
-        raise PayloadError("sale type has no integer id", remote_id=to_text(raw.get("id"), 64))
+    sale_type_id = _required_id(raw, "sale type")
     return ParsedSaleType(
         id=sale_type_id,
         name=to_text(raw.get("name"), 255),
@@ -84,11 +86,7 @@ class ParsedStopEntry:
 
 
 def parse_station(raw: Any) -> ParsedStation:
-    if not isinstance(raw, dict):
-        raise PayloadError(f"station is not a JSON object ({type(raw).__name__})")
-    station_id = to_int(raw.get("id"))
-    if station_id is None:
-        raise PayloadError("station has no integer id", remote_id=to_text(raw.get("id"), 64))
+    station_id = _required_id(raw, "station")
     kind = to_int(raw.get("type"))
     status = to_int(raw.get("status"))
     return ParsedStation(
@@ -101,11 +99,7 @@ def parse_station(raw: Any) -> ParsedStation:
 
 
 def parse_product(raw: Any) -> ParsedProduct:
-    if not isinstance(raw, dict):
-        raise PayloadError(f"product is not a JSON object ({type(raw).__name__})")
-    product_id = to_int(raw.get("id"))
-    if product_id is None:
-        raise PayloadError("product has no integer id", remote_id=to_text(raw.get("id"), 64))
+    product_id = _required_id(raw, "product")
     station = raw.get("station") if isinstance(raw.get("station"), dict) else {}
     cooking = to_int(raw.get("cooking_time"))
     return ParsedProduct(

@@ -20,9 +20,10 @@ from django.db import transaction
 from django.db.models import Q
 
 from orders_app.clopos.errors import CloposError
-from orders_app.clopos.payloads.readers import PayloadError, to_int
+from orders_app.clopos.payloads.readers import to_int
 from orders_app.clopos.payloads.reference import parse_product, parse_station, parse_stop_entry
 from orders_app.models import Order, Product, Station, StopListEntry, SyncState
+from orders_app.services.sync.reference import parse_each
 from orders_app.services.sync.results import PassResult
 from orders_app.services.sync.version import data_version_bump
 
@@ -71,16 +72,6 @@ def receipts_link(*, client: Any, now: datetime, result: PassResult) -> list[int
     return linked
 
 
-def _parsed_all(raws: list[Any], parse: Any, kind: str) -> list[Any]:
-    parsed = []
-    for raw in raws:
-        try:
-            parsed.append(parse(raw))
-        except PayloadError as exc:
-            logger.warning("sync_%s_skipped id=%s reason=%s", kind, exc.remote_id, exc.reason)
-    return parsed
-
-
 def kitchen_reference_sync(*, client: Any, now: datetime, result: PassResult) -> bool:
     """Stations and products, when due; True when they were refreshed. A failure is logged
     and leaves what Pass had (the kitchen still works from the receipts' own stations)."""
@@ -93,8 +84,8 @@ def kitchen_reference_sync(*, client: Any, now: datetime, result: PassResult) ->
     if not (due or result.unknown_products):
         return False
     try:
-        stations = _parsed_all(client.stations(), parse_station, "station")
-        products = _parsed_all(client.products(), parse_product, "product")
+        stations = parse_each(client.stations(), parse_station, kind="station")
+        products = parse_each(client.products(), parse_product, kind="product")
     except CloposError as exc:
         logger.warning("sync_kitchen_reference_failed error=%s", exc)
         return False
@@ -161,7 +152,9 @@ def stop_list_sync(*, client: Any, now: datetime, result: PassResult, force: boo
     )
     if not (due or force):
         return
-    entries = {e.product_id: e for e in _parsed_all(client.stop_list(), parse_stop_entry, "stop")}
+    entries = {
+        e.product_id: e for e in parse_each(client.stop_list(), parse_stop_entry, kind="stop")
+    }
     with transaction.atomic():
         cached = {e.product_id: e for e in StopListEntry.objects.all()}
         gone = set(cached) - set(entries)

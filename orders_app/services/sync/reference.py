@@ -21,7 +21,7 @@ logger = logging.getLogger("orders_app.sync")
 T = TypeVar("T")
 
 
-def _parse_each(raws: Iterable[Any], parse: Callable[[Any], T], *, kind: str) -> list[T]:
+def parse_each(raws: Iterable[Any], parse: Callable[[Any], T], *, kind: str) -> list[T]:
     """Every row that parses; one that does not is logged (``sync_skipped_<kind>``) and left
     out, so one bad venue cannot keep the others from refreshing."""
     parsed = []
@@ -37,8 +37,8 @@ def sync_reference_data(*, client: Any, now: datetime | None = None) -> bool:
     """Refresh venues and sale types; True when anything changed."""
     now = now or timezone.now()
     changed = False
-    venues = _parse_each(client.venues(), parse_venue, kind="venue")
-    sale_types = _parse_each(client.sale_types(), parse_sale_type, kind="sale_type")
+    venues = parse_each(client.venues(), parse_venue, kind="venue")
+    sale_types = parse_each(client.sale_types(), parse_sale_type, kind="sale_type")
     with transaction.atomic():
         current_venues = {v.id: v for v in Venue.objects.filter(id__in=[v.id for v in venues])}
         for venue in venues:
