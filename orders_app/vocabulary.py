@@ -160,6 +160,10 @@ def order_stage(
     return ""  # a status Clopos has not documented, no receipt: no stage (shown as given)
 
 
+# An order is flagged for its 86'd items (stop list, limit 0) while it is not yet being cooked:
+# the kitchen learns before it starts. Once preparing, the kitchen has already seen it.
+STOP_FLAG_STAGES = ("new", "accepted", "scheduled")
+
 # The wall by stage: its columns in order, the stages each one holds, and the default set.
 # Preparing holds accepted orders too (marked "not started"): to a cook both are "to make".
 WALL_STAGE_COLUMNS = {

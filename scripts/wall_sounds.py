@@ -1,4 +1,4 @@
-"""Generate the wall's two sounds as small WAV files (Python's wave + math, no samples needed).
+"""Generate the wall's three sounds as small WAV files (Python's wave + math, no samples needed).
 
     .venv/bin/python scripts/wall_sounds.py
 
@@ -6,6 +6,8 @@
   exponential decay), played once for each new order.
 - ``alert.wav``: three short, brighter two-tone beeps (A5/E6), repeated by the watchdog while
   an order waits too long for acceptance. Distinct from the chime on purpose.
+- ``cancel.wav``: a falling pair of low, round tones (E5 down to A4, twice), played once when a
+  cancelled order shows struck through: unlike the rising chime and the bright alert.
 
 Output: static/orders_app/sounds/, 22.05 kHz, 16-bit mono. Deterministic: re-running gives
 identical files.
@@ -88,11 +90,22 @@ def alert() -> list[float]:
     return _mix(*tracks)
 
 
+def cancel() -> list[float]:
+    total = 1.3
+    return _mix(
+        _bell(659.25, 0.0, 0.35, total, decay=7.0),  # E5
+        _bell(440.00, 0.22, 0.5, total, decay=5.0),  # A4
+        _bell(659.25, 0.62, 0.35, total, decay=7.0),
+        _bell(440.00, 0.84, 0.46, total, decay=5.0),
+    )
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     _write(OUT / "chime.wav", chime(), peak=0.7)
     _write(OUT / "alert.wav", alert(), peak=0.85)
-    for name in ("chime.wav", "alert.wav"):
+    _write(OUT / "cancel.wav", cancel(), peak=0.75)
+    for name in ("chime.wav", "alert.wav", "cancel.wav"):
         print(f"{OUT / name} {(OUT / name).stat().st_size} bytes")
 
 

@@ -4,7 +4,9 @@
 ``stage`` (repeatable: which kitchen stages, hence which columns; the default wall is New,
 Preparing, Ready, Done), ``status`` (repeatable: the older wall by Clopos status, still
 honoured when no ``stage`` is given), ``theme`` (dark, light), ``dim`` (auto, off),
-``allday`` (1, 0), ``lang`` (az, ru, en: the screen's language, which
+``allday`` (1, 0), ``station`` (repeatable: a Clopos station id; the screen then shows only
+the items those stations make), ``tickets`` (orders, all: ``all`` adds the dine-in tables
+opened at the POS), ``stoplist`` (1, 0: the 86 strip), ``lang`` (az, ru, en: the screen's language, which
 dashboard/middleware.py activates; else LANGUAGE_CODE). A bad value never breaks the screen:
 that parameter falls back to its default and the wall shows a notice naming it.
 """
@@ -36,6 +38,9 @@ class WallOptions:
     theme: str = "dark"
     dim: str = "auto"
     all_day: bool = True
+    stations: tuple[int, ...] = ()
+    tickets: str = "orders"
+    stop_list: bool = True
     language: str = ""
     notices: tuple[str, ...] = field(default=())
 
@@ -54,6 +59,11 @@ class WallOptions:
             items.append(("dim", self.dim))
         if not self.all_day:
             items.append(("allday", "0"))
+        items += [("station", str(s)) for s in self.stations]
+        if self.tickets != "orders":
+            items.append(("tickets", self.tickets))
+        if not self.stop_list:
+            items.append(("stoplist", "0"))
         if self.language:
             items.append(("lang", self.language))
         return items
@@ -79,6 +89,29 @@ class ChannelsField(forms.Field):
                 )
 
 
+class StationsField(forms.Field):
+    """Repeatable station ids (``station=3&station=5``)."""
+
+    def to_python(self, value) -> list[int]:
+        values = value if isinstance(value, list | tuple) else ([value] if value else [])
+        ids = []
+        for v in values:
+            text = str(v).strip()
+            if not text:
+                continue
+            if not text.isdigit() or len(text) > 18:
+                raise forms.ValidationError(
+                    gettext("%(value)s is not a station id") % {"value": repr(text[:40])}
+                )
+            ids.append(int(text))
+        if len(ids) > 20:
+            raise forms.ValidationError(
+                ngettext("at most %(count)s station", "at most %(count)s stations", 20)
+                % {"count": 20}
+            )
+        return ids
+
+
 class WallForm(forms.Form):
     venue = forms.IntegerField(required=False, min_value=0, max_value=2**62)
     channel = ChannelsField(required=False)
@@ -87,6 +120,9 @@ class WallForm(forms.Form):
     theme = forms.ChoiceField(required=False, choices=[("dark", "dark"), ("light", "light")])
     dim = forms.ChoiceField(required=False, choices=[("auto", "auto"), ("off", "off")])
     allday = forms.ChoiceField(required=False, choices=[("1", "1"), ("0", "0")])
+    station = StationsField(required=False)
+    tickets = forms.ChoiceField(required=False, choices=[("orders", "orders"), ("all", "all")])
+    stoplist = forms.ChoiceField(required=False, choices=[("1", "1"), ("0", "0")])
     lang = forms.ChoiceField(required=False, choices=lambda: list(settings.LANGUAGES))
 
     def __init__(self, query: QueryDict, *args, **kwargs) -> None:
@@ -98,6 +134,9 @@ class WallForm(forms.Form):
             "theme": query.get("theme", "").strip().lower(),
             "dim": query.get("dim", "").strip().lower(),
             "allday": query.get("allday", "").strip(),
+            "station": query.getlist("station"),
+            "tickets": query.get("tickets", "").strip().lower(),
+            "stoplist": query.get("stoplist", "").strip(),
             "lang": query.get("lang", "").strip().lower(),
         }
         super().__init__(data, *args, **kwargs)
@@ -130,6 +169,9 @@ def wall_options(query: QueryDict) -> WallOptions:
         theme=data.get("theme") or "dark",
         dim=data.get("dim") or "auto",
         all_day=(data.get("allday") or "1") == "1",
+        stations=tuple(sorted(set(data.get("station") or []))),
+        tickets=data.get("tickets") or "orders",
+        stop_list=(data.get("stoplist") or "1") == "1",
         language=data.get("lang") or "",
         notices=tuple(notices),
     )

@@ -162,12 +162,19 @@ def _stamped(response: HttpResponse, poll: PollState) -> HttpResponse:
 
 def _board(options: WallOptions) -> WallBoard:
     if options.by_status:
-        return wall_board(columns=options.columns, venue=options.venue, channels=options.channels)
+        return wall_board(
+            columns=options.columns,
+            venue=options.venue,
+            channels=options.channels,
+            stations=options.stations,
+        )
     return wall_board(
         stage_columns=wall_stage_columns(options.stages),
         stages=options.stages,
         venue=options.venue,
         channels=options.channels,
+        stations=options.stations,
+        tickets=options.tickets,
     )
 
 

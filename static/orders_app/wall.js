@@ -42,15 +42,19 @@
   var lastWatchdogCount = 0;
   var seen = loadSeen(); // order id -> first seen (server ms)
   var firstLoad = Object.keys(seen).length === 0;
+  var STORE_CANCELLED = "pass.wall.cancelled";
+  var cancelledSeen = loadStored(STORE_CANCELLED); // card id -> 1, cancelled cards already sounded
+  var firstCancelled = Object.keys(cancelledSeen).length === 0;
 
   function now() { return Date.now() + serverOffsetMs; }
   function parseIso(value) { var t = Date.parse(value || ""); return isNaN(t) ? null : t; }
   function live() { return document.getElementById("wall-live"); }
   function pad(n) { return (n < 10 ? "0" : "") + n; }
 
-  function loadSeen() {
-    try { return JSON.parse(sessionStorage.getItem(STORE_SEEN) || "{}") || {}; } catch (e) { return {}; }
+  function loadStored(name) {
+    try { return JSON.parse(sessionStorage.getItem(name) || "{}") || {}; } catch (e) { return {}; }
   }
+  function loadSeen() { return loadStored(STORE_SEEN); }
   function saveSeen() {
     try { sessionStorage.setItem(STORE_SEEN, JSON.stringify(seen)); } catch (e) { /* full or off */ }
   }
@@ -58,8 +62,10 @@
   /* ---------- Sound ---------- */
   var chime = new Audio(cfg.chimeUrl);
   var alertSound = new Audio(cfg.alertUrl);
+  var cancelSound = new Audio(cfg.cancelUrl);
   chime.preload = "auto";
   alertSound.preload = "auto";
+  cancelSound.preload = "auto";
   var muted = false;
   try { muted = localStorage.getItem(STORE_MUTED) === "1"; } catch (e) { muted = false; }
   var blocked = false;
@@ -154,8 +160,24 @@
     Object.keys(seen).forEach(function (id) { if (!present[id]) { delete seen[id]; } });
     saveSeen();
     if (fresh) { play(chime, "chimes"); }
+    cancelled(el);
     tick();
     fitAll();
+  }
+
+  // A cancelled order struck through for the first time: its own sound, once per card.
+  function cancelled(el) {
+    var present = {};
+    var fresh = false;
+    (el.dataset.cancelledIds || "").split(",").forEach(function (id) {
+      if (!id) { return; }
+      present[id] = 1;
+      if (!(id in cancelledSeen)) { cancelledSeen[id] = 1; fresh = true; }
+    });
+    Object.keys(cancelledSeen).forEach(function (id) { if (!present[id]) { delete cancelledSeen[id]; } });
+    try { sessionStorage.setItem(STORE_CANCELLED, JSON.stringify(cancelledSeen)); } catch (e) { /* */ }
+    if (firstCancelled) { firstCancelled = false; return; }
+    if (fresh) { play(cancelSound, "cancels"); }
   }
 
   /* ---------- Every second ---------- */
