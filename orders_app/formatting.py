@@ -17,6 +17,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import pgettext
 
 from orders_app.localized import localized
 from orders_app.vocabulary import STAGES, is_known_status, stage_label, status_label
@@ -146,6 +147,30 @@ def ago(value: datetime | None, now: datetime | None = None) -> str:
     if not value:
         return ""
     return ago_text(int(((now or timezone.now()) - value).total_seconds()))
+
+
+def span(seconds: float | None) -> str:
+    """A measured duration: "45 s", "6 min 40 s" (under ten minutes the seconds matter),
+    "25 min", "2 h 5 min"; "" for none."""
+    if seconds is None:
+        return ""
+    whole = max(round(seconds), 0)
+    units = localized().span
+    if 60 <= whole < 600:
+        minutes, rest = divmod(whole, 60)
+        parts = [("m", minutes)] + ([("s", rest)] if rest else [])
+    else:
+        parts = _units(whole)
+    return " ".join(units[unit] % {"count": n} for unit, n in parts)
+
+
+def percent(share: float | None) -> str:
+    """A share as a whole percentage ("12%"; under 1% but not nothing, "<1%"); "" for none."""
+    if share is None:
+        return ""
+    value = share * 100
+    text = "<1" if 0 < value < 1 else str(round(value))
+    return pgettext("a share: 12%", "%(value)s%%") % {"value": text}
 
 
 def duration(value: timedelta | None) -> str:

@@ -16,6 +16,8 @@ register = template.Library()
 
 register.filter("money", formatting.money)
 register.filter("qty", formatting.qty)
+register.filter("span", formatting.span)
+register.filter("percent", formatting.percent)
 
 
 @register.filter

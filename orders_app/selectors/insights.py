@@ -1,0 +1,563 @@
+"""Speed of service and demand, for /insights/: every figure from aggregate queries.
+
+What is measured, and how (the page says the same next to each figure):
+
+- **Orders**: orders created (Clopos's ``created_at``) on the range's days in TIME_ZONE, with
+  the board's ``venue`` and ``channel`` filters: exactly the orders the board lists for them.
+- **Time to accept**: from the order's ``created_at`` to the moment Pass first saw it RECEIVED
+  (the timeline's status event). Pass sees a change on its next pass, so the figure is late by
+  up to one SYNC_INTERVAL: "observed by Pass, ±N s". Covered: orders Pass saw both PENDING and
+  then RECEIVED; an order already accepted when Pass first saw it has no such figure, and one
+  still PENDING is "never accepted". Medians and percentiles, never means alone.
+- **Late**: covered orders accepted later than the wall's PENDING red threshold
+  (WALL_AGE_THRESHOLDS).
+- **Accepted → ready**, **ready → done** (with receipts): from acceptance (else the receipt's
+  opening) to the first READY Pass observed on the receipt, and from there to PICKED_UP,
+  COMPLETED or the receipt's closing, as observed.
+- **Items sold**, **top items and modifiers**: the order lines of orders not ignored; a
+  modifier counts once per unit of its item.
+- **Average receipt**: Clopos's receipt ``total`` (divided by MONEY_DIVISOR when shown) over the
+  orders that have a receipt.
+
+Durations are grouped by the database into buckets (5 s under 10 minutes, then 60 s), and
+percentiles are read from those counts: no order is loaded into Python. A figure is the middle
+of its bucket.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection
+from django.utils.translation import gettext, pgettext
+
+from orders_app.models import Order, OrderEvent, OrderItem, OrderItemModifier, SaleType, Venue
+from orders_app.models.kitchen import Receipt, ReceiptEvent
+from orders_app.selectors.local_time import local_hour_sql, seconds_between_sql, sqlite_shifted
+from orders_app.selectors.order_filters import BoardFilters, local_midnight, order_filter_q
+from orders_app.selectors.wall import age_thresholds
+from orders_app.vocabulary import sale_kind, wall_channel_label
+
+DEFAULT_DAYS = 7
+BASELINE_WEEKS = 4
+TOP_ITEMS = 15
+FINE_BUCKET, FINE_LIMIT, COARSE_BUCKET = 5, 600, 60
+WEEKDAYS = (1, 2, 3, 4, 5, 6, 7)
+
+
+@dataclass(frozen=True)
+class InsightFilters:
+    date_from: date
+    date_to: date
+    venue: int | None = None
+    channel: str = ""
+
+    @property
+    def days(self) -> int:
+        return (self.date_to - self.date_from).days + 1
+
+    def board(self, **more) -> BoardFilters:
+        return BoardFilters(
+            date_from=self.date_from,
+            date_to=self.date_to,
+            venue=self.venue,
+            channel=self.channel,
+            **more,
+        )
+
+
+def default_filters(today: date) -> InsightFilters:
+    return InsightFilters(date_from=today - timedelta(days=DEFAULT_DAYS - 1), date_to=today)
+
+
+# --- distributions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Durations in seconds, from bucket counts: {bucket start: count}."""
+
+    buckets: tuple[tuple[int, int], ...] = ()
+
+    @classmethod
+    def of(cls, counts: dict[int, int]) -> Distribution:
+        return cls(tuple(sorted((b, n) for b, n in counts.items() if n)))
+
+    @property
+    def count(self) -> int:
+        return sum(n for _, n in self.buckets)
+
+    def percentile(self, share: float) -> float | None:
+        """Nearest rank: the middle of the bucket that holds the ``share`` × count-th value."""
+        total = self.count
+        if not total:
+            return None
+        rank = max(1, math.ceil(share * total))
+        seen = 0
+        for start, n in self.buckets:
+            seen += n
+            if seen >= rank:
+                return start + _width(start) / 2
+        return None  # pragma: no cover - the loop always reaches the rank
+
+    @property
+    def median(self) -> float | None:
+        return self.percentile(0.5)
+
+    @property
+    def p90(self) -> float | None:
+        return self.percentile(0.9)
+
+    @property
+    def box(self) -> tuple[float, float, float, float, float] | None:
+        """p10, p25, median, p75, p90 (a box plot's five marks), or None when empty."""
+        if not self.count:
+            return None
+        return tuple(self.percentile(p) for p in (0.1, 0.25, 0.5, 0.75, 0.9))  # type: ignore[return-value]
+
+
+def _width(start: int) -> int:
+    return FINE_BUCKET if start < FINE_LIMIT else COARSE_BUCKET
+
+
+def _bucket_sql(seconds: str) -> str:
+    """SQL: the bucket start of a duration in seconds (negative ones, from clock skew, are 0)."""
+    return (
+        f"CASE WHEN {seconds} < 0 THEN 0 "
+        f"WHEN {seconds} < {FINE_LIMIT} THEN ({seconds} / {FINE_BUCKET}) * {FINE_BUCKET} "
+        f"ELSE ({seconds} / {COARSE_BUCKET}) * {COARSE_BUCKET} END"
+    )
+
+
+# --- the figures -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChannelRow:
+    channel: str  # the board's channel value
+    label: str
+    orders: int
+    ignored: int
+    accept: Distribution
+    late: int
+
+    @property
+    def late_share(self) -> float | None:
+        return self.late / self.accept.count if self.accept.count else None
+
+
+@dataclass(frozen=True)
+class VenueRow:
+    venue_id: int | None
+    name: str
+    orders: int
+    ignored: int
+    accept: Distribution
+    late: int
+
+    @property
+    def late_share(self) -> float | None:
+        return self.late / self.accept.count if self.accept.count else None
+
+
+@dataclass(frozen=True)
+class MixRow:
+    key: str
+    label: str
+    orders: int
+    share: float
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    name: str
+    count: Decimal
+    orders: int
+
+
+@dataclass(frozen=True)
+class HourRow:
+    hour: int
+    count: int  # orders in this hour of day over the range
+    per_day: float  # ... per day of the range
+    baseline: float | None  # the same weekdays' average per day over the 4 weeks before
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    weekday: int
+    hour: int
+    count: int
+    level: int  # 0 (none) … 5 (the busiest cell)
+
+
+@dataclass(frozen=True)
+class Insights:
+    filters: InsightFilters
+    orders: int
+    ignored: int
+    pending: int  # never accepted (still PENDING)
+    accepted: int  # orders that were accepted (RECEIVED or DELIVERED)
+    accept: Distribution
+    late: int
+    late_minutes: float
+    prep: Distribution  # accepted → ready
+    handover: Distribution  # ready → done
+    with_receipt: int
+    receipt_total_count: int
+    receipt_total_sum: Decimal | None
+    items_sold: Decimal
+    hourly: tuple[HourRow, ...]
+    heatmap: tuple[tuple[HeatCell, ...], ...]  # 7 rows (Mon … Sun) × 24 hours
+    channels: tuple[ChannelRow, ...]
+    sale_types: tuple[MixRow, ...]
+    items: tuple[ItemRow, ...]
+    modifiers: tuple[ItemRow, ...]
+    venues: tuple[VenueRow, ...]
+    precision_seconds: float = field(default=0.0)
+    baseline_days: int = 0  # days of the 4 weeks before that had orders
+
+    @property
+    def ignored_share(self) -> float | None:
+        return self.ignored / self.orders if self.orders else None
+
+    @property
+    def late_share(self) -> float | None:
+        return self.late / self.accept.count if self.accept.count else None
+
+    @property
+    def receipt_average(self) -> Decimal | None:
+        if not self.receipt_total_count or self.receipt_total_sum is None:
+            return None
+        return self.receipt_total_sum / self.receipt_total_count
+
+    @property
+    def per_day(self) -> float:
+        return self.orders / self.filters.days if self.filters.days else 0.0
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _orders_sql(filters: BoardFilters, *extra: str) -> tuple[str, list]:
+    """The filtered orders as a derived table's SQL (the board's own filter)."""
+    qs = Order.objects.filter(order_filter_q(filters)).order_by().values(
+        "id", "created_at", "status", "venue_id", "sale_type_id", "integration", "type",
+        "receipt_id", *extra,
+    )  # fmt: skip
+    sql, params = qs.query.sql_with_params()
+    return f"({sql})", list(params)
+
+
+def _rows(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _channel_sql(alias: str = "o") -> str:
+    return f"COALESCE(NULLIF({alias}.integration, ''), {alias}.type)"
+
+
+def _accepted_at_sql(alias: str = "o") -> str:
+    events = _table(OrderEvent)
+    return (
+        f"(SELECT MIN(e.observed_at) FROM {events} e WHERE e.order_id = {alias}.id "
+        f"AND e.kind = 'status' AND e.to_status = 'RECEIVED')"
+    )
+
+
+def _late_seconds() -> float:
+    pending = age_thresholds().get("PENDING")
+    return (pending.red_minutes if pending else 5.0) * 60
+
+
+def _acceptance(filters: InsightFilters, late_seconds: float) -> list[tuple]:
+    """(channel, venue, status, bucket or None, late 0/1, count) for the range's orders."""
+    orders, params = _orders_sql(filters.board())
+    seconds = seconds_between_sql("a.accepted_at", "a.created_at")
+    sql = (
+        f"SELECT a.channel, a.venue_id, a.status, "
+        f"CASE WHEN a.accepted_at IS NULL THEN NULL ELSE {_bucket_sql(seconds)} END, "
+        f"CASE WHEN a.accepted_at IS NOT NULL AND {seconds} > %s THEN 1 ELSE 0 END, COUNT(*) "
+        f"FROM (SELECT o.venue_id, o.status, o.created_at, {_channel_sql()} AS channel, "
+        f"{_accepted_at_sql()} AS accepted_at FROM {orders} o) a "
+        f"GROUP BY 1, 2, 3, 4, 5"
+    )
+    return _rows(sql, [late_seconds, *params])
+
+
+def _kitchen(filters: InsightFilters) -> list[tuple]:
+    """(prep bucket or None, handover bucket or None, receipts, totals counted, totals sum)."""
+    orders, params = _orders_sql(filters.board())
+    events, receipts = _table(ReceiptEvent), _table(Receipt)
+    ready = (
+        f"(SELECT MIN(x.observed_at) FROM {events} x WHERE x.receipt_id = o.receipt_id "
+        f"AND x.kind = 'order_status' AND x.to_value = 'READY')"
+    )
+    done = (
+        f"(SELECT MIN(x.observed_at) FROM {events} x WHERE x.receipt_id = o.receipt_id "
+        f"AND (x.kind = 'closed' OR (x.kind = 'order_status' "
+        f"AND x.to_value IN ('PICKED_UP', 'COMPLETED'))))"
+    )
+    prep = seconds_between_sql("k.ready_at", "k.started_at")
+    handover = seconds_between_sql("k.done_at", "k.ready_at")
+    sql = (
+        f"SELECT CASE WHEN k.ready_at IS NULL OR k.started_at IS NULL THEN NULL "
+        f"ELSE {_bucket_sql(prep)} END, "
+        f"CASE WHEN k.ready_at IS NULL OR k.done_at IS NULL OR k.done_at < k.ready_at THEN NULL "
+        f"ELSE {_bucket_sql(handover)} END, "
+        f"COUNT(*), COUNT(k.total), SUM(k.total) "
+        f"FROM (SELECT r.total, COALESCE({_accepted_at_sql()}, r.created_at) AS started_at, "
+        f"{ready} AS ready_at, {done} AS done_at "
+        f"FROM {orders} o JOIN {receipts} r ON r.id = o.receipt_id "
+        f"WHERE o.status <> 'IGNORE') k GROUP BY 1, 2"
+    )
+    return _rows(sql, params)
+
+
+def _local_date_sql(column: str, *, start, end) -> tuple[str, list]:
+    if connection.vendor == "postgresql":
+        return f"CAST(({column} AT TIME ZONE %s) AS DATE)", [settings.TIME_ZONE]
+    shifted, params = sqlite_shifted(column, start, end)
+    return f"date({shifted})", params
+
+
+def _by_date_and_hour(filters: InsightFilters) -> list[tuple[date, int, int]]:
+    """(local date, local hour, orders) over the range and the 4 weeks before it."""
+    base_from = filters.date_from - timedelta(weeks=BASELINE_WEEKS)
+    board = BoardFilters(
+        date_from=base_from, date_to=filters.date_to, venue=filters.venue, channel=filters.channel
+    )
+    orders, params = _orders_sql(board)
+    start, end = local_midnight(base_from), local_midnight(filters.date_to + timedelta(days=1))
+    day_sql, day_params = _local_date_sql("o.created_at", start=start, end=end)
+    hour_sql, hour_params = local_hour_sql("o.created_at", start=start, end=end)
+    sql = f"SELECT {day_sql}, {hour_sql}, COUNT(*) FROM {orders} o GROUP BY 1, 2"
+    rows = []
+    for day, hour, count in _rows(sql, [*day_params, *hour_params, *params]):
+        if isinstance(day, str):
+            day = date.fromisoformat(day)
+        rows.append((day, int(hour), count))
+    return rows
+
+
+def _mix(filters: InsightFilters) -> list[tuple]:
+    orders, params = _orders_sql(filters.board())
+    return _rows(f"SELECT o.sale_type_id, COUNT(*) FROM {orders} o GROUP BY 1", params)
+
+
+def _items(filters: InsightFilters) -> tuple[list[tuple], Decimal]:
+    orders, params = _orders_sql(filters.board())
+    items = _table(OrderItem)
+    sql = (
+        f"SELECT i.name, SUM(i.count), COUNT(DISTINCT i.order_id), SUM(SUM(i.count)) OVER () "
+        f"FROM {items} i JOIN {orders} o ON o.id = i.order_id WHERE o.status <> 'IGNORE' "
+        f"GROUP BY i.name ORDER BY 2 DESC, 1 LIMIT {TOP_ITEMS}"
+    )
+    rows = _rows(sql, params)
+    total = Decimal(str(rows[0][3])) if rows and rows[0][3] is not None else Decimal(0)
+    return [(name, Decimal(str(count)), n) for name, count, n, _ in rows], total
+
+
+def _modifiers(filters: InsightFilters) -> list[tuple]:
+    orders, params = _orders_sql(filters.board())
+    items, mods = _table(OrderItem), _table(OrderItemModifier)
+    sql = (
+        f"SELECT m.name, SUM(COALESCE(m.count, 1) * i.count), COUNT(DISTINCT i.order_id) "
+        f"FROM {mods} m JOIN {items} i ON i.id = m.item_id JOIN {orders} o ON o.id = i.order_id "
+        f"WHERE o.status <> 'IGNORE' AND m.name <> '' "
+        f"GROUP BY m.name ORDER BY 2 DESC, 1 LIMIT {TOP_ITEMS}"
+    )
+    return [(name, Decimal(str(count)), n) for name, count, n in _rows(sql, params)]
+
+
+def _hourly(
+    filters: InsightFilters, rows: list[tuple[date, int, int]], today: date
+) -> tuple[tuple[HourRow, ...], tuple[tuple[HeatCell, ...], ...], int]:
+    in_range = defaultdict(int)  # hour -> orders
+    heat = defaultdict(int)  # (weekday, hour) -> orders
+    base = defaultdict(int)  # (weekday, hour) -> orders over the 4 weeks before
+    base_days: dict[int, set[date]] = defaultdict(set)  # weekday -> days that had orders
+    for day, hour, count in rows:
+        if filters.date_from <= day <= filters.date_to:
+            in_range[hour] += count
+            heat[(day.isoweekday(), hour)] += count
+        elif day < filters.date_from:
+            base[(day.isoweekday(), hour)] += count
+            base_days[day.isoweekday()].add(day)
+    last = min(filters.date_to, today) if today >= filters.date_from else filters.date_to
+    range_days = [
+        filters.date_from + timedelta(days=n) for n in range((last - filters.date_from).days + 1)
+    ]
+    n_days = max(len(range_days), 1)
+    hourly = []
+    for hour in range(24):
+        per_weekday = [
+            base[(d.isoweekday(), hour)] / len(base_days[d.isoweekday()])
+            for d in range_days
+            if base_days[d.isoweekday()]
+        ]
+        baseline = sum(per_weekday) / len(per_weekday) if per_weekday else None
+        hourly.append(
+            HourRow(
+                hour=hour,
+                count=in_range[hour],
+                per_day=in_range[hour] / n_days,
+                baseline=baseline,
+            )
+        )
+    top = max(heat.values(), default=0)
+    heatmap = tuple(
+        tuple(
+            HeatCell(
+                weekday=wd,
+                hour=hour,
+                count=heat[(wd, hour)],
+                level=math.ceil(heat[(wd, hour)] / top * 5) if top and heat[(wd, hour)] else 0,
+            )
+            for hour in range(24)
+        )
+        for wd in WEEKDAYS
+    )
+    return tuple(hourly), heatmap, sum(len(days) for days in base_days.values())
+
+
+def insights(filters: InsightFilters, *, today: date) -> Insights:
+    """Every figure of the page for ``filters`` (``today``: the local date, for per-day
+    averages of a range that reaches into the future)."""
+    late_seconds = _late_seconds()
+    channels: dict[str, dict] = {}
+    venues: dict[int | None, dict] = {}
+    totals = {"orders": 0, "ignored": 0, "pending": 0, "accepted": 0, "late": 0}
+    accept: dict[int, int] = defaultdict(int)
+    for channel, venue_id, status, bucket, late, count in _acceptance(filters, late_seconds):
+        for key, table in ((channel or "", channels), (venue_id, venues)):
+            row = table.setdefault(key, {"orders": 0, "ignored": 0, "late": 0, "accept": {}})
+            row["orders"] += count
+            row["ignored"] += count if status == "IGNORE" else 0
+            if bucket is not None:
+                row["accept"][int(bucket)] = row["accept"].get(int(bucket), 0) + count
+                row["late"] += count if late else 0
+        totals["orders"] += count
+        totals["ignored"] += count if status == "IGNORE" else 0
+        totals["pending"] += count if status == "PENDING" else 0
+        totals["accepted"] += count if status in ("RECEIVED", "DELIVERED") else 0
+        if bucket is not None:
+            accept[int(bucket)] += count
+            totals["late"] += count if late else 0
+    prep: dict[int, int] = defaultdict(int)
+    handover: dict[int, int] = defaultdict(int)
+    with_receipt = total_count = 0
+    total_sum: Decimal | None = None
+    for prep_bucket, handover_bucket, n, counted, summed in _kitchen(filters):
+        with_receipt += n
+        if prep_bucket is not None:
+            prep[int(prep_bucket)] += n
+        if handover_bucket is not None:
+            handover[int(handover_bucket)] += n
+        total_count += counted
+        if summed is not None:
+            total_sum = (total_sum or Decimal(0)) + Decimal(str(summed))
+    hourly, heatmap, baseline_days = _hourly(filters, _by_date_and_hour(filters), today)
+    items, items_sold = _items(filters)
+    orders = totals["orders"]
+    sale_names = {st.id: st for st in SaleType.objects.only("id", "name", "system_type")}
+    venue_names = {v.id: str(v) for v in Venue.objects.filter(id__in=[k for k in venues if k])}
+    return Insights(
+        filters=filters,
+        orders=orders,
+        ignored=totals["ignored"],
+        pending=totals["pending"],
+        accepted=totals["accepted"],
+        accept=Distribution.of(accept),
+        late=totals["late"],
+        late_minutes=late_seconds / 60,
+        prep=Distribution.of(prep),
+        handover=Distribution.of(handover),
+        with_receipt=with_receipt,
+        receipt_total_count=total_count,
+        receipt_total_sum=total_sum,
+        items_sold=items_sold,
+        hourly=hourly,
+        heatmap=heatmap,
+        channels=tuple(
+            sorted(
+                (
+                    ChannelRow(
+                        channel=key,
+                        label=_channel_label(key),
+                        orders=row["orders"],
+                        ignored=row["ignored"],
+                        accept=Distribution.of(row["accept"]),
+                        late=row["late"],
+                    )
+                    for key, row in channels.items()
+                ),
+                key=lambda r: (-r.orders, r.label.casefold()),
+            )
+        ),
+        sale_types=tuple(
+            sorted(
+                (
+                    MixRow(
+                        key="" if sale_id is None else str(sale_id),
+                        label=_sale_label(sale_id, sale_names),
+                        orders=count,
+                        share=count / orders if orders else 0.0,
+                    )
+                    for sale_id, count in _mix(filters)
+                ),
+                key=lambda r: (-r.orders, r.label.casefold()),
+            )
+        ),
+        items=tuple(ItemRow(name or gettext("Item"), c, n) for name, c, n in items),
+        modifiers=tuple(ItemRow(name, c, n) for name, c, n in _modifiers(filters)),
+        venues=tuple(
+            sorted(
+                (
+                    VenueRow(
+                        venue_id=key,
+                        name=venue_names.get(key)
+                        or (
+                            gettext("Venue %(id)s") % {"id": key}
+                            if key is not None
+                            else pgettext("no venue", "None")
+                        ),
+                        orders=row["orders"],
+                        ignored=row["ignored"],
+                        accept=Distribution.of(row["accept"]),
+                        late=row["late"],
+                    )
+                    for key, row in venues.items()
+                ),
+                key=lambda r: (-r.orders, r.name.casefold()),
+            )
+        ),
+        precision_seconds=settings.SYNC_INTERVAL,
+        baseline_days=baseline_days,
+    )
+
+
+def _channel_label(channel: str) -> str:
+    if not channel:
+        return pgettext("no channel", "None")
+    # An integration (wolt) or an order type (CALL_CENTER_ORDER): the wall's short names.
+    if channel.isupper():
+        return wall_channel_label(integration="", order_type=channel) or channel
+    return wall_channel_label(integration=channel, order_type="") or channel
+
+
+def _sale_label(sale_id: int | None, names: dict) -> str:
+    if sale_id is None:
+        return pgettext("no sale type", "None")
+    found = names.get(sale_id)
+    if found is None:
+        return gettext("Sale type %(id)s") % {"id": sale_id}
+    return found.name or sale_kind(found.system_type) or str(sale_id)
