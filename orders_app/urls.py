@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders_app.views import board, health, i18n, wall
+from orders_app.views import board, health, i18n, insights, wall
 
 urlpatterns = [
     path("", board.board, name="board"),
@@ -8,6 +8,8 @@ urlpatterns = [
     path("orders/export.csv", board.board_export, name="board-export"),
     path("orders/<int:order_id>/", board.order_detail, name="order-detail"),
     path("orders/<int:order_id>/panel/", board.order_panel, name="order-panel"),
+    path("insights/", insights.insights_page, name="insights"),
+    path("insights/export.csv", insights.insights_export, name="insights-export"),
     path("wall/", wall.wall, name="wall"),
     path("wall/poll/", wall.wall_poll, name="wall-poll"),
     path("healthz", health.healthz, name="healthz"),

@@ -83,7 +83,7 @@ def restaurant(reference_data, settings):
     }
     # Receipts: a went READY 20 min after acceptance and was closed 5 min later; b is READY.
     a, b = orders["a"], orders["b"]
-    for receipt_id, order, total in ((1, a, "2500"), (2, b, "1500")):
+    for receipt_id, total in ((1, "2500"), (2, "1500")):
         Receipt.objects.create(id=receipt_id, status=1, total=Decimal(total))
     ReceiptEvent.objects.create(
         receipt_id=1,
@@ -116,7 +116,9 @@ def test_the_headline_figures(restaurant):
     assert result.accept.count == 3  # f was accepted before Pass saw it: no figure
     # 30, 60, 400 s: the median is 60 s (bucket 60-65), the 90th percentile 400 s (400-405).
     assert result.accept.median == 62.5 and result.accept.p90 == 402.5
-    assert result.late == 1 and result.late_share == pytest.approx(1 / 3) and result.late_minutes == 5
+    assert (
+        result.late == 1 and result.late_share == pytest.approx(1 / 3) and result.late_minutes == 5
+    )
     assert result.prep.count == 2  # a: 1200 s; b: 600 s (bucket 600-660)
     assert result.prep.median == 630 and result.prep.p90 == 1230
     assert result.handover.count == 1 and result.handover.median == 302.5  # 300 s
