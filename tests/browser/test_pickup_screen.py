@@ -124,7 +124,8 @@ def busy_counter(*, preparing: int = 24, ready: int = 9) -> None:
             receipt_id = 90_000 + n
             kitchen_receipt(receipt_id, str(100 + n))
         make_order(
-            id=7_341_000 + n * 7,
+            # The first one ends like a Ready one (0011): both are shown with five digits.
+            id=7_350_011 if n == 0 else 7_341_000 + n * 7,
             status="RECEIVED",
             stage=("accepted", "preparing", "scheduled")[n % 3],
             receipt_id=receipt_id,
@@ -157,7 +158,8 @@ def screen_metrics(page) -> dict:
                     shown: shown.length,
                     total: parseInt(list.dataset.total),
                     more: marker.hidden ? 0 : parseInt(marker.textContent.replace(/[^0-9]/g, '')),
-                    digitPx: shown.length ? parseFloat(getComputedStyle(shown[0]).fontSize) : 0,
+                    digitPx: Math.min(...shown.filter(x => !x.classList.contains('is-long'))
+                        .map(x => parseFloat(getComputedStyle(x).fontSize))),
                     clipped: shown.filter(x => x.scrollWidth > x.clientWidth + 1 || x.scrollHeight > x.clientHeight + 1).length,
                 };
             }),
@@ -186,11 +188,12 @@ def test_the_busy_screen_fits_without_scrolling_in_both_orientations(
         assert column["clipped"] == 0, column
         assert column["shown"] + column["more"] == column["total"], column
         # Digits a customer reads from 5 m: at least an 80 px font on a 1080 px screen (digits
-        # about 58 px tall: 37 mm on a 55" screen).
+        # about 58 px tall: 37 mm on a 55" screen); five digits and more at 0.8 of it.
         assert column["digitPx"] >= 80, column
     assert ready["shown"] == ready["total"]  # a busy lunch's Ready all fits
     assert ready["digitPx"] > preparing["digitPx"]
     expect(page.locator(".pcol-ready .number.is-fresh")).to_have_count(2)  # ready < 60 s ago
+    expect(page.locator(".number.is-long")).to_have_text(["50011", "40011"])
     assert page.errors == []
 
 
