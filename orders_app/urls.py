@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders_app.views import board, health, i18n, insights, wall
+from orders_app.views import board, health, i18n, insights, pickup, wall
 
 urlpatterns = [
     path("", board.board, name="board"),
@@ -12,6 +12,8 @@ urlpatterns = [
     path("insights/export.csv", insights.insights_export, name="insights-export"),
     path("wall/", wall.wall, name="wall"),
     path("wall/poll/", wall.wall_poll, name="wall-poll"),
+    path("pickup/", pickup.pickup, name="pickup"),
+    path("pickup/poll/", pickup.pickup_poll, name="pickup-poll"),
     path("healthz", health.healthz, name="healthz"),
     path("i18n/<str:lang>.js", i18n.javascript_catalog, name="javascript-catalog"),
 ]

@@ -1,8 +1,7 @@
 """The wall screen: /wall/ (full page) and /wall/poll/ (the live fragment, 204 when unchanged).
 
-Open to logged-in users and to kiosk screens holding a wall-only grant in their session
-(from ``/wall/?key=...``). The key itself is never logged, stored or echoed: it is hashed,
-its id goes into the session, and the browser is redirected to the same URL without it.
+Open to logged-in users and to kiosk screens holding a screens-only grant in their session
+(from ``/wall/?key=...``): see views/kiosk.py, shared with the pickup screen.
 """
 
 from __future__ import annotations
@@ -13,113 +12,33 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from orders_app.forms.wall import WallOptions, wall_options
 from orders_app.selectors.sync import PollState, sync_poll_state
 from orders_app.selectors.wall import WallBoard, wall_board
-from orders_app.services.wall_keys import (
-    SESSION_KEY,
-    KeyCheck,
-    wall_key_check,
-    wall_key_check_id,
-)
 from orders_app.timestamps import iso_utc
 from orders_app.views.http import no_store, no_store_view
+from orders_app.views.kiosk import _access, _denied, _screen_refusal
 from orders_app.vocabulary import OPEN_STAGES, wall_stage_columns
 
 # A rendered fragment is shared by every screen with the same token and choices (per worker):
 # when the data changes, 200 screens cost one render per worker, not 200.
 FRAGMENT_CACHE_SECONDS = 60
-# A kiosk grant outlives the default session age; revocation is the control, and the wall's
-# periodic full reload renews it.
-KIOSK_SESSION_SECONDS = 60 * 60 * 24 * 30
-DENIED = {
-    "revoked": (
-        gettext_lazy("This screen's key was revoked"),
-        gettext_lazy("Ask a manager for a new kiosk link."),
-    ),
-    "unknown": (
-        gettext_lazy("This kiosk link is not valid"),
-        gettext_lazy("Ask a manager for a new kiosk link."),
-    ),
-    "signed-out": (
-        gettext_lazy("This screen is signed out"),
-        gettext_lazy("Open the wall again with a kiosk link or log in."),
-    ),
-}
-
-
-def _denied(request: HttpRequest, state: str) -> HttpResponse:
-    title, hint = DENIED[state]
-    response = render(
-        request, "orders_app/wall_denied.html", {"title": title, "hint": hint}, status=403
-    )
-    response["X-Wall-Denied"] = state
-    return no_store(response)
-
-
-# Session cookie (hashed) -> (until, key id) for kiosk sessions this process has read: a polling
-# kiosk skips loading its session row (the costliest query of a poll) for KIOSK_MEMO_SECONDS;
-# its key is still re-checked against the database on every request, so revocation is
-# immediate. Login cycles the session cookie, so a memo never stands for a user's session.
-KIOSK_MEMO_SECONDS = 30
-KIOSK_MEMO_MAX = 10_000
-_kiosk_memo: dict[str, tuple[float, int]] = {}
-
-
-def _access(request: HttpRequest) -> KeyCheck:
-    """Logged-in users pass; otherwise the session's kiosk grant, re-checked every request."""
-    cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
-    memo_key = hashlib.sha256(cookie.encode()).hexdigest() if cookie else ""
-    memo = _kiosk_memo.get(memo_key) if memo_key else None
-    if memo is not None and memo[0] > time.monotonic():
-        return wall_key_check_id(key_id=memo[1])
-    if request.user.is_authenticated:
-        return KeyCheck("ok")
-    if SESSION_KEY not in request.session:
-        return KeyCheck("signed-out")
-    check = wall_key_check_id(key_id=request.session[SESSION_KEY])
-    if check.ok and memo_key:
-        if len(_kiosk_memo) >= KIOSK_MEMO_MAX:
-            _kiosk_memo.clear()
-        _kiosk_memo[memo_key] = (
-            time.monotonic() + KIOSK_MEMO_SECONDS,
-            request.session[SESSION_KEY],
-        )
-    return check
-
-
-def _without_key(request: HttpRequest) -> str:
-    pairs = [(k, v) for k, values in request.GET.lists() if k != "key" for v in values]
-    return request.path + (f"?{urlencode(pairs)}" if pairs else "")
 
 
 @no_store_view
 @require_GET
 def wall(request: HttpRequest) -> HttpResponse:
-    if "key" in request.GET:
-        check = wall_key_check(key=request.GET.get("key", ""))
-        if not check.ok:
-            return _denied(request, check.state)
-        if not request.user.is_authenticated:
-            request.session.cycle_key()
-            request.session[SESSION_KEY] = check.key_id
-        return HttpResponseRedirect(_without_key(request))
-    access = _access(request)
-    if access.state == "signed-out":
-        return redirect_to_login(request.get_full_path())
-    if not access.ok:
-        return _denied(request, access.state)
-    if not request.user.is_authenticated:
-        request.session.set_expiry(KIOSK_SESSION_SECONDS)
+    refusal = _screen_refusal(request)
+    if refusal is not None:
+        return refusal
     options = wall_options(request.GET)
     poll = sync_poll_state()  # before the board: a change in between shows on the next poll
     board = _board(options)

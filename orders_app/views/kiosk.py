@@ -1,0 +1,120 @@
+"""Who may open a screen (the wall, the pickup screen): a logged-in user, or a kiosk.
+
+A kiosk opens ``/wall/?key=...`` or ``/pickup/?key=...`` once: the key is hashed and looked
+up, its id goes into the session (a screens-only grant, not a login: the board, the orders and
+the admin stay closed), and the browser is redirected to the same URL without it. The key
+itself is never logged, stored or echoed. Every later request of the screen re-checks the
+grant, so revoking a key closes its screens on their next poll.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy
+
+from orders_app.services.wall_keys import (
+    SESSION_KEY,
+    KeyCheck,
+    wall_key_check,
+    wall_key_check_id,
+)
+from orders_app.views.http import no_store
+
+# A kiosk grant outlives the default session age; revocation is the control, and each
+# screen's periodic full reload renews it.
+KIOSK_SESSION_SECONDS = 60 * 60 * 24 * 30
+DENIED = {
+    "revoked": (
+        gettext_lazy("This screen's key was revoked"),
+        gettext_lazy("Ask a manager for a new kiosk link."),
+    ),
+    "unknown": (
+        gettext_lazy("This kiosk link is not valid"),
+        gettext_lazy("Ask a manager for a new kiosk link."),
+    ),
+    "signed-out": (
+        gettext_lazy("This screen is signed out"),
+        gettext_lazy("Open the wall again with a kiosk link or log in."),
+    ),
+}
+
+
+def _denied(request: HttpRequest, state: str) -> HttpResponse:
+    """A screen refused: a page saying why (403), and the reason in X-Wall-Denied for a polling
+    screen's script to show."""
+    title, hint = DENIED[state]
+    response = render(
+        request, "orders_app/wall_denied.html", {"title": title, "hint": hint}, status=403
+    )
+    response["X-Wall-Denied"] = state
+    return no_store(response)
+
+
+# Session cookie (hashed) -> (until, key id) for kiosk sessions this process has read: a polling
+# kiosk skips loading its session row (the costliest query of a poll) for KIOSK_MEMO_SECONDS;
+# its key is still re-checked against the database on every request, so revocation is
+# immediate. Login cycles the session cookie, so a memo never stands for a user's session.
+KIOSK_MEMO_SECONDS = 30
+KIOSK_MEMO_MAX = 10_000
+_kiosk_memo: dict[str, tuple[float, int]] = {}
+
+
+def _access(request: HttpRequest) -> KeyCheck:
+    """Logged-in users pass; otherwise the session's kiosk grant, re-checked every request."""
+    cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
+    memo_key = hashlib.sha256(cookie.encode()).hexdigest() if cookie else ""
+    memo = _kiosk_memo.get(memo_key) if memo_key else None
+    if memo is not None and memo[0] > time.monotonic():
+        return wall_key_check_id(key_id=memo[1])
+    if request.user.is_authenticated:
+        return KeyCheck("ok")
+    if SESSION_KEY not in request.session:
+        return KeyCheck("signed-out")
+    check = wall_key_check_id(key_id=request.session[SESSION_KEY])
+    if check.ok and memo_key:
+        if len(_kiosk_memo) >= KIOSK_MEMO_MAX:
+            _kiosk_memo.clear()
+        _kiosk_memo[memo_key] = (
+            time.monotonic() + KIOSK_MEMO_SECONDS,
+            request.session[SESSION_KEY],
+        )
+    return check
+
+
+def _without_key(request: HttpRequest) -> str:
+    pairs = [(k, v) for k, values in request.GET.lists() if k != "key" for v in values]
+    return request.path + (f"?{urlencode(pairs)}" if pairs else "")
+
+
+def _key_redirect(request: HttpRequest) -> HttpResponse:
+    """``?key=...``: a valid key grants this browser the screens and sends it to the same URL
+    without the key; a bad or revoked one is refused. A logged-in user keeps their login."""
+    check = wall_key_check(key=request.GET.get("key", ""))
+    if not check.ok:
+        return _denied(request, check.state)
+    if not request.user.is_authenticated:
+        request.session.cycle_key()
+        request.session[SESSION_KEY] = check.key_id
+    return HttpResponseRedirect(_without_key(request))
+
+
+def _screen_refusal(request: HttpRequest) -> HttpResponse | None:
+    """For a screen's full page: None when it may be shown; else the answer instead of it (the
+    key redirect, the login page, or the refusal). A kiosk's session is renewed each time."""
+    if "key" in request.GET:
+        return _key_redirect(request)
+    access = _access(request)
+    if access.state == "signed-out":
+        return redirect_to_login(request.get_full_path())
+    if not access.ok:
+        return _denied(request, access.state)
+    if not request.user.is_authenticated:
+        request.session.set_expiry(KIOSK_SESSION_SECONDS)
+    return None
