@@ -8,8 +8,12 @@ the template puts a table of the same numbers beneath each chart.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+# Round steps for a time axis, in seconds: 10 s … 2 h.
+DURATION_STEPS = (10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
 
 
 def _nice_max(value: float) -> float:
@@ -68,8 +72,8 @@ class ColumnChart:
 def column_chart(
     values: Sequence[tuple[str, str, float, float | None, str]],
     *,
-    width: int = 760,
-    height: int = 260,
+    width: int = 960,
+    height: int = 250,
 ) -> ColumnChart:
     """Columns for (key, axis label, value, baseline or None, link) in order."""
     left, right, top, bottom = 34.0, width - 8.0, 22.0, height - 26.0
@@ -214,13 +218,15 @@ def box_chart(
     rows: Sequence[tuple[str, tuple[float, float, float, float, float], str, str]],
     *,
     threshold: float | None = None,
-    width: int = 760,
+    width: int = 960,
     row_height: float = 34.0,
 ) -> BoxChart:
     """One box per row: (label, (p10, p25, median, p75, p90) seconds, text, link)."""
-    label_width, text_width = 150.0, 250.0
+    label_width, text_width = 150.0, 270.0
     plot_width = width - label_width - text_width
-    top = _nice_max(max([box[4] for _, box, _, _ in rows] + [threshold or 0]))
+    longest = max([box[4] for _, box, _, _ in rows] + [threshold or 0])
+    step = next((s for s in DURATION_STEPS if s * 4 >= longest), DURATION_STEPS[-1])
+    top = max(step * math.ceil(longest / step), step)
 
     def x_of(seconds: float) -> float:
         return round(label_width + plot_width * min(seconds / top, 1.0), 2)
@@ -238,7 +244,7 @@ def box_chart(
         )
         for n, (label, box, text, href) in enumerate(rows)
     )
-    ticks = tuple((x_of(top * share), top * share) for share in (0, 0.25, 0.5, 0.75, 1))
+    ticks = tuple((x_of(step * n), step * n) for n in range(int(top // step) + 1))
     return BoxChart(
         width=width,
         height=int(18 + max(len(rows), 1) * row_height),

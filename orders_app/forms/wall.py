@@ -6,7 +6,8 @@ Preparing, Ready, Done), ``status`` (repeatable: the older wall by Clopos status
 honoured when no ``stage`` is given), ``theme`` (dark, light), ``dim`` (auto, off),
 ``allday`` (1, 0), ``station`` (repeatable: a Clopos station id; the screen then shows only
 the items those stations make), ``tickets`` (orders, all: ``all`` adds the dine-in tables
-opened at the POS), ``stoplist`` (1, 0: the 86 strip), ``lang`` (az, ru, en: the screen's language, which
+opened at the POS), ``stoplist`` (1, 0: the 86 strip), ``stats`` (1, 0: a strip with today's
+orders, median time to accept and the cards late now; off by default), ``lang`` (az, ru, en: the screen's language, which
 dashboard/middleware.py activates; else LANGUAGE_CODE). A bad value never breaks the screen:
 that parameter falls back to its default and the wall shows a notice naming it.
 """
@@ -41,6 +42,7 @@ class WallOptions:
     stations: tuple[int, ...] = ()
     tickets: str = "orders"
     stop_list: bool = True
+    stats: bool = False
     language: str = ""
     notices: tuple[str, ...] = field(default=())
 
@@ -64,6 +66,8 @@ class WallOptions:
             items.append(("tickets", self.tickets))
         if not self.stop_list:
             items.append(("stoplist", "0"))
+        if self.stats:
+            items.append(("stats", "1"))
         if self.language:
             items.append(("lang", self.language))
         return items
@@ -123,6 +127,7 @@ class WallForm(forms.Form):
     station = StationsField(required=False)
     tickets = forms.ChoiceField(required=False, choices=[("orders", "orders"), ("all", "all")])
     stoplist = forms.ChoiceField(required=False, choices=[("1", "1"), ("0", "0")])
+    stats = forms.ChoiceField(required=False, choices=[("1", "1"), ("0", "0")])
     lang = forms.ChoiceField(required=False, choices=lambda: list(settings.LANGUAGES))
 
     def __init__(self, query: QueryDict, *args, **kwargs) -> None:
@@ -137,6 +142,7 @@ class WallForm(forms.Form):
             "station": query.getlist("station"),
             "tickets": query.get("tickets", "").strip().lower(),
             "stoplist": query.get("stoplist", "").strip(),
+            "stats": query.get("stats", "").strip(),
             "lang": query.get("lang", "").strip().lower(),
         }
         super().__init__(data, *args, **kwargs)
@@ -172,6 +178,7 @@ def wall_options(query: QueryDict) -> WallOptions:
         stations=tuple(sorted(set(data.get("station") or []))),
         tickets=data.get("tickets") or "orders",
         stop_list=(data.get("stoplist") or "1") == "1",
+        stats=(data.get("stats") or "0") == "1",
         language=data.get("lang") or "",
         notices=tuple(notices),
     )

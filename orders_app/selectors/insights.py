@@ -34,13 +34,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Q
 from django.utils.translation import gettext, pgettext
 
 from orders_app.models import Order, OrderEvent, OrderItem, OrderItemModifier, SaleType, Venue
 from orders_app.models.kitchen import Receipt, ReceiptEvent
 from orders_app.selectors.local_time import local_hour_sql, seconds_between_sql, sqlite_shifted
 from orders_app.selectors.order_filters import BoardFilters, local_midnight, order_filter_q
-from orders_app.selectors.wall import age_thresholds
+from orders_app.selectors.thresholds import age_thresholds
 from orders_app.vocabulary import sale_kind, wall_channel_label
 
 DEFAULT_DAYS = 7
@@ -278,9 +279,12 @@ def _late_seconds() -> float:
     return (pending.red_minutes if pending else 5.0) * 60
 
 
-def _acceptance(filters: InsightFilters, late_seconds: float) -> list[tuple]:
-    """(channel, venue, status, bucket or None, late 0/1, count) for the range's orders."""
-    orders, params = _orders_sql(filters.board())
+def _acceptance(
+    filters: InsightFilters, late_seconds: float, *, orders_sql: tuple[str, list] | None = None
+) -> list[tuple]:
+    """(channel, venue, status, bucket or None, late 0/1, count) for the range's orders (or
+    for ``orders_sql``, a derived table of orders)."""
+    orders, params = orders_sql or _orders_sql(filters.board())
     seconds = seconds_between_sql("a.accepted_at", "a.created_at")
     sql = (
         f"SELECT a.channel, a.venue_id, a.status, "
@@ -561,3 +565,38 @@ def _sale_label(sale_id: int | None, names: dict) -> str:
     if found is None:
         return gettext("Sale type %(id)s") % {"id": sale_id}
     return found.name or sale_kind(found.system_type) or str(sale_id)
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    """A wall's stats strip: today's orders and their median time to accept."""
+
+    orders: int
+    accept: Distribution
+
+
+def day_summary(*, day: date, venue: int | None, channels: tuple[str, ...]) -> DaySummary:
+    """Today's figures for a wall screen (its venue, and its channels: types or integrations),
+    in one aggregate query."""
+    qs = Order.objects.filter(
+        created_at__gte=local_midnight(day), created_at__lt=local_midnight(day + timedelta(days=1))
+    )
+    if venue is not None:
+        qs = qs.filter(venue_id=venue)
+    if channels:
+        qs = qs.filter(Q(type__in=channels) | Q(integration__in=channels))
+    sql, params = (
+        qs.order_by()
+        .values("id", "created_at", "status", "venue_id", "integration", "type")
+        .query.sql_with_params()
+    )
+    orders = 0
+    accept: dict[int, int] = defaultdict(int)
+    filters = InsightFilters(date_from=day, date_to=day)
+    for *_, bucket, _late, count in _acceptance(
+        filters, _late_seconds(), orders_sql=(f"({sql})", list(params))
+    ):
+        orders += count
+        if bucket is not None:
+            accept[int(bucket)] += count
+    return DaySummary(orders=orders, accept=Distribution.of(accept))

@@ -18,7 +18,7 @@ in the browser from the ISO timestamps here, so an unchanged poll token is enoug
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -28,9 +28,11 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from orders_app.models import Order, OrderItem, Receipt, SaleType, Venue
+from orders_app.selectors.insights import DaySummary, day_summary
 from orders_app.selectors.routing import Routing, routing_for
 from orders_app.selectors.stop_list import StopList, out_names, stop_list
 from orders_app.selectors.sync import SyncHealth, sync_health
+from orders_app.selectors.thresholds import Thresholds, age_thresholds
 from orders_app.vocabulary import (
     OPEN_STAGES,
     OPEN_STATUSES,
@@ -56,29 +58,6 @@ DONE_LOOKBACK = timedelta(days=2)
 ALL_DAY_MAX = 40
 # A card with a cooking-time target turns amber at this share of it, red at all of it.
 TARGET_AMBER_SHARE = 0.75
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    amber_minutes: float
-    red_minutes: float
-
-
-def age_thresholds(entries: list[str] | None = None) -> dict[str, Thresholds]:
-    """WALL_AGE_THRESHOLDS ("PENDING=2:5") parsed; malformed entries are skipped."""
-    entries = settings.WALL_AGE_THRESHOLDS if entries is None else entries
-    result: dict[str, Thresholds] = {}
-    for entry in entries:
-        status, _, spec = str(entry).partition("=")
-        amber, _, red = spec.partition(":")
-        try:
-            amber_m, red_m = float(amber), float(red)
-        except ValueError:
-            continue
-        if amber_m <= 0 or red_m < amber_m:
-            continue
-        result[status.strip().upper()] = Thresholds(amber_m, red_m)
-    return result
 
 
 @dataclass(frozen=True)
@@ -210,6 +189,8 @@ class WallBoard:
     station_names: tuple[str, ...] = ()
     # Cards struck through as cancelled: the browser sounds once for each it has not seen.
     cancelled_ids: tuple[str, ...] = ()
+    # ``stats=1``: today's orders and median time to accept (the late count is the browser's).
+    stats: DaySummary | None = None
 
 
 def _sale_kinds() -> dict[int, tuple[str, str]]:
@@ -514,6 +495,7 @@ def wall_board(
     stages: tuple[str, ...] = (),
     stations: tuple[int, ...] = (),
     tickets: str = "orders",
+    stats: bool = False,
 ) -> WallBoard:
     """The wall for one screen, optionally for one venue and some channels (order types or
     integrations): by kitchen stage (``stage_columns``, vocabulary.WALL_STAGE_COLUMNS; only
@@ -521,6 +503,19 @@ def wall_board(
     (``columns``, statuses in order). ``stations``: a station screen's stations (their items
     only); ``tickets="all"``: dine-in receipts too (a stage wall only)."""
     now = now or timezone.now()
+    if stats:
+        summary = day_summary(day=timezone.localdate(now), venue=venue, channels=channels)
+        board = wall_board(
+            columns=columns,
+            venue=venue,
+            channels=channels,
+            now=now,
+            stage_columns=stage_columns,
+            stages=stages,
+            stations=stations,
+            tickets=tickets,
+        )
+        return replace(board, stats=summary)
     if stage_columns is not None:
         return _stage_board(
             stage_columns=stage_columns,

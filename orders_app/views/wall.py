@@ -86,6 +86,7 @@ def _board(options: WallOptions) -> WallBoard:
             venue=options.venue,
             channels=options.channels,
             stations=options.stations,
+            stats=options.stats,
         )
     return wall_board(
         stage_columns=wall_stage_columns(options.stages),
@@ -94,6 +95,7 @@ def _board(options: WallOptions) -> WallBoard:
         channels=options.channels,
         stations=options.stations,
         tickets=options.tickets,
+        stats=options.stats,
     )
 
 
