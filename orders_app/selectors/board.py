@@ -30,7 +30,6 @@ from orders_app.selectors.order_filters import (
 from orders_app.selectors.stop_list import StopList, StopStrip, orders_out_names, stop_list
 from orders_app.vocabulary import ORDER_STATUSES, is_known_status
 
-
 # The board's header shows this many stop-list products; the rest open from "+N more".
 STOP_STRIP_MAX = 8
 
