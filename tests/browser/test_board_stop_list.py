@@ -97,9 +97,7 @@ def test_the_86_strip_and_a_flagged_row_fit_the_screen(
     # Out first (by name: the hostile one sorts first, shown as text), then fewest left.
     expect(strip.locator(".stop-item--out").first).to_have_text(f"86: {HOSTILE}")
     expect(strip.get_by_text("86: Lahmacun", exact=True)).to_be_visible()
-    expect(strip.locator(":scope > .stop-items > .stop-item--low")).to_have_text(
-        ["Ayran: 1 left"]
-    )
+    expect(strip.locator(":scope > .stop-items > .stop-item--low")).to_have_text(["Ayran: 1 left"])
     expect(strip.locator(".stop-more summary")).to_have_text("+2 more")
     flagged = page.locator('tbody.order[data-order-id="6101"] .flag86')
     expect(flagged).to_have_text("86: Plov, Lahmacun")
@@ -111,9 +109,7 @@ def test_the_86_strip_and_a_flagged_row_fit_the_screen(
     # No sideways scroll; the strip's chips and each row's cells do not overlap each other.
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     chips = [b for b in (c.bounding_box() for c in strip.locator(".stop-item").all()) if b]
-    assert all(
-        not _boxes_overlap(a, b) for i, a in enumerate(chips) for b in chips[i + 1 :]
-    ), chips
+    assert all(not _boxes_overlap(a, b) for i, a in enumerate(chips) for b in chips[i + 1 :]), chips
     row = page.locator('tbody.order[data-order-id="6101"] .order-row')
     cells = [b for b in (c.bounding_box() for c in row.locator("td").all()) if b and b["width"]]
     assert all(not _boxes_overlap(a, b) for i, a in enumerate(cells) for b in cells[i + 1 :])
