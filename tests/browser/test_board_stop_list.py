@@ -146,6 +146,15 @@ def test_the_strip_follows_the_stop_list_without_a_reload(
     page.goto("/")
     expect(page.locator("#stop-strip").get_by_text("86: Lahmacun", exact=True)).to_be_visible()
     page.evaluate("window.__sameDocument = true")
+    # "+2 more" stays open when the strip is replaced by a poll.
+    page.locator("#stop-strip .stop-more summary").click()
+    StopListEntry.objects.filter(product_id=11).delete()  # Plov is back
+    mark_synced()
+    expect(page.locator("#stop-strip").get_by_text("86: Plov", exact=True)).to_have_count(
+        0, timeout=10_000
+    )
+    expect(page.locator("#stop-strip .stop-more details")).to_have_attribute("open", "")
+    expect(page.locator('tbody.order[data-order-id="6101"] .flag86')).to_have_text("86: Lahmacun")
     StopListEntry.objects.all().delete()  # back in stock, as the sync would write it
     mark_synced()
     expect(page.locator("#stop-strip")).to_be_hidden(timeout=10_000)
