@@ -476,8 +476,9 @@ def test_the_list_costs_the_same_queries_whatever_the_page_size(
     for _ in range(orders_on_page):
         make_order()
     mark_synced()
-    # session, user, sync state, status counts, the page of orders (names joined in)
-    with django_assert_num_queries(5):
+    # session, user, sync state, status counts, the page of orders (names and receipt total
+    # joined in), the stop list (empty: no flag query; tests/test_board_stop_list.py)
+    with django_assert_num_queries(6):
         response = client.get("/orders/rows/?q=rahid&status=PENDING", headers=HX)
     assert len(listed_ids(response)) == orders_on_page
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.template.loader import render_to_string
@@ -17,7 +18,7 @@ from orders_app.fastpaths import (
     wall_key_grant_row,
     wall_key_grant_row_plain,
 )
-from orders_app.models import Order, SyncState, WallKey
+from orders_app.models import Order, Receipt, StopListEntry, SyncState, WallKey
 from orders_app.selectors.board import board_page
 from orders_app.selectors.order_filters import BoardFilters, text_search_q
 from orders_app.selectors.sync import sync_health, sync_poll_state
@@ -25,6 +26,8 @@ from orders_app.services.wall_keys import wall_key_create, wall_key_revoke
 from tests.fixtures.orders import make_order, mark_failing, mark_synced
 
 pytestmark = pytest.mark.django_db
+
+HOSTILE_ITEM = {"name": '<i>Plov</i> & "co"', "product_id": 66, "count": 1, "price": "12"}
 
 
 def test_the_sync_state_row_reads_the_same_before_the_first_pass_and_after_some():
@@ -124,14 +127,25 @@ def test_the_fast_board_rows_are_the_partials_byte_for_byte(settings, language):
     )
     make_order(id=3, status="", venue_id=None, sale_type_id=None, items=[])
     make_order(id=4, status="DELIVERED", created_at=now - timedelta(seconds=3), stage="done")
-    make_order(id=5, status="RECEIVED", stage="preparing")
+    # Clopos's total where a receipt is cached; a link to a receipt not cached yet, or one
+    # without a total, keeps the computed subtotal.
+    Receipt.objects.create(id=71, total=Decimal("3450.5"))
+    Receipt.objects.create(id=72, total=None)
+    make_order(id=5, status="RECEIVED", stage="preparing", receipt_id=71, items=[HOSTILE_ITEM])
+    make_order(id=6, status="RECEIVED", stage="accepted", receipt_id=999, items=[HOSTILE_ITEM])
+    make_order(id=7, status="RECEIVED", stage="accepted", receipt_id=72)
+    StopListEntry.objects.create(product_id=66, limit=0)
     orders = board_page(filters=BoardFilters()).orders
-    assert len(orders) == 5
+    assert len(orders) == 7
     with timezone.override("Asia/Baku"), translation.override(language):
         fast = order_rows_html(orders, now=now)
         plain = render_to_string("orders_app/board.html#order-rows", {"orders": orders, "now": now})
     assert fast == plain
     assert "&lt;b&gt;Leyla&lt;/b&gt;" in fast and "<script>" not in fast
+    assert fast.count('data-total="clopos"') == 1 and fast.count('data-total="computed"') == 6
+    # Flagged: the accepted order holding the 86'd product, not the one being prepared.
+    assert fast.count('class="flag86"') == 1
+    assert "86: &lt;i&gt;Plov&lt;/i&gt; &amp; &quot;co&quot;" in fast and "<i>" not in fast
 
 
 @pytest.mark.parametrize("language", ["en", "az", "ru"])

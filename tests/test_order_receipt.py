@@ -3,6 +3,8 @@ and the receipt's changes on the timeline."""
 
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal
 
 import pytest
@@ -80,3 +82,79 @@ def test_an_order_without_a_receipt_shows_none(client, manager):
     order = make_order(status="PENDING")
     mark_synced()
     assert "data-receipt=" not in client.get(f"/orders/{order.id}/").content.decode()
+
+
+# --- The order's total is its receipt's (issue 9) ---------------------------------------------
+
+
+def _row(body: str, order_id: int) -> str:
+    return body.split(f'data-order-id="{order_id}"', 1)[1].split("</tbody>", 1)[0]
+
+
+def _total_cell(body: str, order_id: int) -> str:
+    return _row(body, order_id).split('class="c-total', 1)[1].split("</td>", 1)[0]
+
+
+def test_a_board_row_shows_clopos_total_where_there_is_a_receipt(
+    client, manager, cooked_order, settings
+):
+    settings.MONEY_DIVISOR = 100
+    plain = make_order(status="PENDING", items=[{"name": "Dolma", "count": 2, "price": "450"}])
+    body = client.get("/").content.decode()
+    cooked = _total_cell(body, cooked_order.id)
+    assert 'data-total="clopos"' in cooked and "Total (Clopos)" in cooked
+    assert '₼34.50<span class="total-mark"></span>' in cooked  # 3450 / MONEY_DIVISOR
+    own = _total_cell(body, plain.id)
+    assert 'data-total="computed"' in own and "Subtotal" in own
+    assert '₼9.00<span class="total-mark">*</span>' in own  # Pass's sum, marked *
+    header = body.split('<th scope="col" class="c-total num">', 1)[1].split("</th>", 1)[0]
+    assert ">Total</abbr>" in header and "receipt" in header
+    assert "Total: Clopos's own total for the order, from its receipt." in body
+
+
+def test_a_receipt_not_cached_yet_or_without_a_total_leaves_the_computed_subtotal(client, manager):
+    Receipt.objects.create(id=8002, status=1, total=None)
+    waiting = make_order(status="RECEIVED", receipt_id=8001)  # receipt not synced yet
+    blank = make_order(status="RECEIVED", receipt_id=8002)
+    body = client.get("/").content.decode()
+    for order in (waiting, blank):
+        assert 'data-total="computed"' in _total_cell(body, order.id)
+    assert 'data-total="clopos"' not in body
+    assert 'class="total-clopos"' not in client.get(f"/orders/{blank.id}/").content.decode()
+
+
+def test_the_order_page_and_panel_show_clopos_total_under_the_computed_subtotal(
+    client, manager, cooked_order, settings
+):
+    settings.MONEY_DIVISOR = 100
+    for url in (f"/orders/{cooked_order.id}/", f"/orders/{cooked_order.id}/panel/"):
+        body = client.get(url).content.decode()
+        foot = body.split("<tfoot>", 1)[1].split("</tfoot>", 1)[0]
+        assert foot.index("Items subtotal (computed)") < foot.index("Total (Clopos)")
+        assert "₼0.29" in foot  # the items' 29.00 as Pass adds them, divided by 100 too
+        assert '<td class="num" data-total="clopos">₼34.50</td>' in foot
+
+
+def test_the_export_gives_clopos_total_beside_the_computed_subtotal(
+    client, manager, cooked_order, settings
+):
+    settings.MONEY_DIVISOR = 100
+    plain = make_order(status="PENDING")
+    text = b"".join(client.get("/orders/export.csv").streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    by_id = {row["order_id"]: row for row in rows}
+    cooked = by_id[str(cooked_order.id)]
+    assert cooked["total_clopos"] == "34.50" and cooked["receipt_id"] == "7001"
+    assert cooked["items_subtotal_computed"] == "0.29"
+    assert by_id[str(plain.id)]["total_clopos"] == "" == by_id[str(plain.id)]["receipt_id"]
+
+
+def test_receipt_totals_cost_no_query_of_their_own(client, manager, django_assert_num_queries):
+    for n in range(30):
+        Receipt.objects.create(id=9000 + n, status=2, total=Decimal(100 + n))
+        make_order(status="DELIVERED", receipt_id=9000 + n)
+    mark_synced()
+    # session, user, sync state, status counts, the page (totals joined in), the stop list
+    with django_assert_num_queries(6):
+        body = client.get("/orders/rows/", headers={"HX-Request": "true"}).content.decode()
+    assert body.count('data-total="clopos"') == 30

@@ -34,13 +34,13 @@ _ROW = (
     '<td class="c-id"><a href="{detail_url}">#{id}</a></td>'
     '<td class="c-created"><time datetime="{created_iso}" title="{created_title}">{created_text}'
     '</time><span class="sub"><time datetime="{created_iso}" data-ago>{ago}</time></span></td>'
-    '<td class="c-status">{badge}{stage_badge}</td>'
+    '<td class="c-status">{badge}{stage_badge}{flag}</td>'
     '<td class="c-channel"><span class="cell-label">{channel_label} </span>{channel}{integration}</td>'
     '<td class="c-venue"><span class="cell-label">{venue_label} </span>{venue}</td>'
     '<td class="c-sale"><span class="cell-label">{sale_label} </span>{sale}</td>'
     '<td class="c-customer"><span class="name">{name}</span>{phone}</td>'
     '<td class="c-items num"><span class="cell-label">{items_label} </span>{items}</td>'
-    '<td class="c-total num"><span class="cell-label">{subtotal_label}* </span>{total}</td>'
+    "{total_cell}"
     '<td class="c-age num"><span class="cell-label">{age_label} </span>'
     '<time datetime="{created_iso}" data-age>{age}</time></td>'
     "</tr>"
@@ -48,6 +48,17 @@ _ROW = (
     '<td colspan="11"><div class="panel-slot" data-panel-slot></div></td></tr>'
     "</tbody>\n"
 )
+
+
+_CLOPOS_TOTAL = (
+    '<td class="c-total num" data-total="clopos"><span class="cell-label">{label} </span>'
+    '{total}<span class="total-mark"></span></td>'
+)
+_COMPUTED_TOTAL = (
+    '<td class="c-total num" data-total="computed"><span class="cell-label">{label} </span>'
+    '{total}<span class="total-mark">*</span></td>'
+)
+_FLAG = '<span class="flag86" title="{title}">{text}</span>'
 
 
 def _named(name: str | None, fallback_id: int | None, what: str) -> str:
@@ -66,14 +77,30 @@ def _labels() -> dict[str, str]:
         "venue_label": escape(gettext("Venue")),
         "sale_label": escape(gettext("Sale type")),
         "items_label": escape(gettext("Items")),
-        "subtotal_label": escape(gettext("Subtotal")),
         "age_label": escape(gettext("Age")),
     }
 
 
+def _total_cell(order: Order, clopos_label: str, computed_label: str) -> str:
+    """Clopos's total where the order has a receipt in the cache, else Pass's subtotal with *."""
+    receipt_total = getattr(order, "receipt_total", None)
+    if receipt_total is not None:
+        return _CLOPOS_TOTAL.format(label=clopos_label, total=escape(money(receipt_total)))
+    return _COMPUTED_TOTAL.format(label=computed_label, total=escape(money(order.items_total)))
+
+
+def _flag(names: tuple[str, ...], title: str, text: str) -> str:
+    """ "86: Plov, Lahmacun" on an order the kitchen has not started (board.py sets
+    ``out_names``)."""
+    if not names:
+        return ""
+    return _FLAG.format(title=title, text=text % {"names": escape(", ".join(names))})
+
+
 def order_rows_html(orders: Iterable[Order], *, now: datetime | None = None) -> SafeString:
-    """The <tbody> of each order (with ``venue_name`` and ``sale_type_name`` annotated): one
-    row plus its closed detail panel row."""
+    """The <tbody> of each order (with ``venue_name``, ``sale_type_name`` and
+    ``receipt_total`` annotated, and ``out_names`` set by the board's selector): one row plus
+    its closed detail panel row."""
     now = now or timezone.now()
     local = timezone.get_current_timezone()
     detail_prefix = reverse("order-detail", args=[0])[: -len("0/")]
@@ -81,6 +108,9 @@ def order_rows_html(orders: Iterable[Order], *, now: datetime | None = None) -> 
     labels = _labels()
     words = localized()
     venue_n, sale_type_n = gettext("Venue %(id)s"), gettext("Sale type %(id)s")
+    clopos_label, computed_label = escape(gettext("Total (Clopos)")), escape(gettext("Subtotal"))
+    flag_title = escape(gettext("On the stop list in Clopos: out, the kitchen cannot make it"))
+    flag_text = gettext("86: %(names)s")
     parts = []
     for order in orders:
         status = order.status
@@ -115,7 +145,8 @@ def order_rows_html(orders: Iterable[Order], *, now: datetime | None = None) -> 
                 name=escape(order.customer_name) or "—",
                 phone=f'<span class="sub phone">{escape(phone)}</span>' if phone else "",
                 items=escape(qty(order.item_count)),
-                total=escape(money(order.items_total)),
+                total_cell=_total_cell(order, clopos_label, computed_label),
+                flag=_flag(getattr(order, "out_names", ()), flag_title, flag_text),
                 age=age(order.created_at, now),
                 **labels,
             )

@@ -1,15 +1,17 @@
 """The manager board's list: one page of filtered orders with the status counts.
 
 The list costs a fixed number of queries whatever the page size: one GROUP BY for the status
-counts (which also gives the total for pagination, so no separate COUNT), and one for the page
-of orders with venue and sale type names joined in as subqueries.
+counts (which also gives the total for pagination, so no separate COUNT), one for the page of
+orders with venue and sale type names and the receipt's total joined in as subqueries, one for
+the stop list (the header's 86 strip), and, only when something is out and the page holds an
+order the kitchen has not started, one for those orders' 86'd items (the rows' flags).
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
@@ -25,7 +27,11 @@ from orders_app.selectors.order_filters import (
     sort_fields,
     with_names,
 )
+from orders_app.selectors.stop_list import StopList, StopStrip, orders_out_names, stop_list
 from orders_app.vocabulary import ORDER_STATUSES, is_known_status
+
+# The board's header shows this many stop-list products; the rest open from "+N more".
+STOP_STRIP_MAX = 8
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,12 @@ class BoardPage:
     num_pages: int
     page_size: int
     requested_page: int = 1
+    stop: StopList = field(default_factory=lambda: StopList(items=()))
+
+    @property
+    def stop_strip(self) -> StopStrip:
+        """The header's 86 strip: the first few products, the rest behind "+N more"."""
+        return self.stop.strip(STOP_STRIP_MAX)
 
     @property
     def has_previous(self) -> bool:
@@ -86,7 +98,7 @@ def board_page(
     page_size: int | None = None,
     channels: ChannelChoices | None = None,
 ) -> BoardPage:
-    """One page of the board: two queries, whatever ``page_size`` is."""
+    """One page of the board: four queries at most, whatever ``page_size`` is (see above)."""
     page_size = page_size or settings.BOARD_PAGE_SIZE
     base = Order.objects.filter(order_filter_q(filters, with_status=False, channels=channels))
     if filters.q:
@@ -163,6 +175,11 @@ def _page(
     num_pages: int,
     page_size: int,
 ) -> BoardPage:
+    stop = stop_list()
+    flags = orders_out_names(orders, stop)
+    for order in orders:
+        # The names of its items that are 86'd ("86: Plov"), () when it is not flagged.
+        order.out_names = flags.get(order.id, ())  # type: ignore[attr-defined]
     status_counts = [
         StatusCount(s, counts.get(s, 0), s in filters.statuses) for s in ORDER_STATUSES
     ]
@@ -180,7 +197,13 @@ def _page(
         num_pages=num_pages,
         page_size=page_size,
         requested_page=filters.page,
+        stop=stop,
     )
+
+
+def board_stop_strip() -> StopStrip:
+    """The header's 86 strip alone (one query), for a board whose filter could not be used."""
+    return stop_list().strip(STOP_STRIP_MAX)
 
 
 # --- Choices for the filter form ---------------------------------------------------------------

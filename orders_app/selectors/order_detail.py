@@ -22,6 +22,7 @@ from orders_app.models import (
     Station,
 )
 from orders_app.selectors.order_filters import with_names
+from orders_app.selectors.stop_list import is_flagged_stage, out_names, stop_list
 from orders_app.vocabulary import order_stage, stage_label
 
 
@@ -46,6 +47,8 @@ class OrderDetail:
     receipt_items: list[ReceiptItem] = field(default_factory=list)
     # product id -> the station that makes it (the receipt's routing, else /products).
     stations: dict[int, str] = field(default_factory=dict)
+    # The names of its 86'd items ("86: Plov"), for an order the kitchen has not started.
+    out_names: tuple[str, ...] = ()
 
     def station_of(self, item: OrderItem) -> str:
         return self.stations.get(item.product_id or -1, "")
@@ -150,7 +153,8 @@ def _timeline(
 
 def order_detail_get(*, order_id: int) -> OrderDetail | None:
     """The order with its items, modifiers and events (four queries), its receipt with items
-    and events (three more when linked), and its items' stations, or None."""
+    and events (three more when linked), its items' stations, and the stop list (one more, for
+    an order the kitchen has not started), or None."""
     items = Prefetch(
         "items",
         queryset=OrderItem.objects.order_by("position").prefetch_related(
@@ -183,6 +187,13 @@ def order_detail_get(*, order_id: int) -> OrderDetail | None:
     stations = _stations(receipt_items, {i.product_id for i in items if i.product_id})
     for item in items:
         item.station_name = stations.get(item.product_id or -1, "")  # type: ignore[attr-defined]
+    flagged: tuple[str, ...] = ()
+    if is_flagged_stage(order.stage):
+        stop = stop_list()
+        flagged = out_names([(i.product_id, i.name) for i in items], stop)
+        out_ids = stop.out_ids
+        for item in items:
+            item.is_out = item.product_id in out_ids  # type: ignore[attr-defined]
     return OrderDetail(
         order=order,
         items=items,
@@ -191,4 +202,5 @@ def order_detail_get(*, order_id: int) -> OrderDetail | None:
         receipt=receipt,
         receipt_items=receipt_items,
         stations=stations,
+        out_names=flagged,
     )

@@ -1,7 +1,9 @@
 """The board's CSV export: every order a filter matches (all pages), one row each.
 
 Cells are text a spreadsheet will not run as a formula; money is divided by MONEY_DIVISOR but
-carries no currency sign, so the column stays numeric.
+carries no currency sign, so the column stays numeric. ``total_clopos`` is the order's total:
+its receipt's, as Clopos computed it (empty while the order has no receipt in the cache);
+``items_subtotal_computed`` is Pass's own arithmetic, kept beside it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from orders_app.selectors.order_filters import (
     BoardFilters,
     ChannelChoices,
     order_filter_q,
+    receipt_total_subquery,
     sort_fields,
 )
 from orders_app.vocabulary import status_label
@@ -38,6 +41,8 @@ EXPORT_HEADER = [
     "customer_address",
     "item_count",
     "items_subtotal_computed",
+    "total_clopos",
+    "receipt_id",
     "delivery_fee",
     "comment",
 ]
@@ -79,6 +84,7 @@ def order_export_rows(
     qs = (
         Order.objects.filter(order_filter_q(filters, channels=channels))
         .order_by(*sort_fields(filters.sort))
+        .annotate(receipt_total=receipt_total_subquery())
         .values_list(
             "id",
             "created_at",
@@ -93,6 +99,8 @@ def order_export_rows(
             "customer_address",
             "item_count",
             "items_total",
+            "receipt_total",
+            "receipt_id",
             "delivery_fee",
             "comment",
         )
@@ -111,6 +119,8 @@ def order_export_rows(
         address,
         item_count,
         items_total,
+        receipt_total,
+        receipt_id,
         delivery_fee,
         comment,
     ) in qs.iterator(chunk_size=chunk_size):
@@ -130,6 +140,8 @@ def order_export_rows(
             csv_safe(address),
             _count_text(item_count),
             _money_text(items_total),
+            _money_text(receipt_total),
+            "" if receipt_id is None else str(receipt_id),
             _money_text(delivery_fee),
             csv_safe(comment),
         ]

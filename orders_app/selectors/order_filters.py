@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 
-from orders_app.models import Order, SaleType, Venue
+from orders_app.models import Order, Receipt, SaleType, Venue
 from orders_app.text import fold, phone_query_digits
 
 SORTS = {
@@ -144,13 +144,21 @@ def text_search_q(query: str) -> Q:
     return match
 
 
+def receipt_total_subquery() -> Subquery:
+    """The linked receipt's ``total`` (Clopos's figure, as given), NULL without a receipt in
+    the cache: the order's total wherever one is shown (issue 9)."""
+    return Subquery(Receipt.objects.filter(id=OuterRef("receipt_id")).values("total")[:1])
+
+
 def with_names(qs: QuerySet[Order]) -> QuerySet[Order]:
-    """The venue's and sale type's names joined in as subqueries: no query per order."""
+    """The venue's and sale type's names, and the receipt's total (``receipt_total``), joined
+    in as subqueries: no query per order."""
     return qs.annotate(
         venue_name=Subquery(Venue.objects.filter(id=OuterRef("venue_id")).values("name")[:1]),
         sale_type_name=Subquery(
             SaleType.objects.filter(id=OuterRef("sale_type_id")).values("name")[:1]
         ),
+        receipt_total=receipt_total_subquery(),
     )
 
 

@@ -7,21 +7,29 @@ is unrestricted. Names come from ``Product`` (the reference data), else the item
 else "Product 12".
 
 One query for the list (the entries with their product names joined in), whatever its length;
-flagging orders costs no query: pass the order's items.
+flagging orders costs no query when you have their items (``out_names``), or one for a whole
+page of orders (``orders_out_names``: only the items that are out are read).
+
+Which orders are flagged: those the kitchen has not started (``FLAGGED_STAGES``). Once an
+order is being prepared the kitchen already knows what it can make; a finished one is history.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext
 
-from orders_app.models import Product, StopListEntry
+from orders_app.models import OrderItem, Product, StopListEntry
 
 # The strip shows at most this many products; the rest are counted ("+3 more").
 STRIP_MAX = 30
+# Kitchen stages (vocabulary.STAGES) whose orders are flagged when an item is out: not yet
+# being cooked. Preparing, ready and finished orders are not.
+FLAGGED_STAGES = ("new", "accepted", "scheduled")
 
 
 @dataclass(frozen=True)
@@ -58,8 +66,29 @@ class StopList:
     def omitted(self, limit: int = STRIP_MAX) -> int:
         return max(len(self.items) - limit, 0)
 
+    @property
+    def out_ids(self) -> frozenset[int]:
+        return frozenset(i.product_id for i in self.items if i.out)
+
+    def strip(self, limit: int = STRIP_MAX) -> StopStrip:
+        """The list cut for a strip: ``limit`` items shown, the rest behind "+N more"."""
+        return StopStrip(shown=self.items[:limit], rest=self.items[limit:])
+
     def __bool__(self) -> bool:
         return bool(self.items)
+
+
+@dataclass(frozen=True)
+class StopStrip:
+    shown: tuple[StopItem, ...]
+    rest: tuple[StopItem, ...]
+
+    @property
+    def omitted(self) -> int:
+        return len(self.rest)
+
+    def __bool__(self) -> bool:
+        return bool(self.shown)
 
 
 def _product_name(product_id: int, name: str) -> str:
@@ -94,3 +123,31 @@ def out_names(items: Iterable[tuple[int | None, str]], stop: StopList | dict) ->
         if entry is not None and entry.out:
             names[name.strip() or entry.name] = None
     return tuple(names)
+
+
+def is_flagged_stage(stage: str) -> bool:
+    """Whether an order in this kitchen stage is flagged for its 86'd items."""
+    return stage in FLAGGED_STAGES
+
+
+def orders_out_names(orders: Iterable[Any], stop: StopList) -> dict[int, tuple[str, ...]]:
+    """Order id -> the names of its 86'd items (``out_names``), for the orders (anything with
+    ``id`` and ``stage``) in a flagged stage that hold one; orders without are left out.
+
+    One query for any number of orders, reading only the items whose product is out; none
+    when nothing is out or no order is in a flagged stage."""
+    out_ids = stop.out_ids
+    order_ids = [o.id for o in orders if is_flagged_stage(o.stage)]
+    if not out_ids or not order_ids:
+        return {}
+    rows = (
+        OrderItem.objects.filter(order_id__in=order_ids, product_id__in=out_ids)
+        .order_by("order_id", "position")
+        .values_list("order_id", "product_id", "name")
+    )
+    items: dict[int, list[tuple[int | None, str]]] = {}
+    for order_id, product_id, name in rows:
+        items.setdefault(order_id, []).append((product_id, name))
+    by_product = stop.by_product
+    found = {order_id: out_names(pairs, by_product) for order_id, pairs in items.items()}
+    return {order_id: names for order_id, names in found.items() if names}

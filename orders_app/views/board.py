@@ -28,7 +28,12 @@ from orders_app.forms.board import (
     board_querystring,
     quick_ranges,
 )
-from orders_app.selectors.board import board_page, channel_choices, venue_choices
+from orders_app.selectors.board import (
+    board_page,
+    board_stop_strip,
+    channel_choices,
+    venue_choices,
+)
 from orders_app.selectors.order_detail import order_detail_get
 from orders_app.selectors.order_export import order_export_rows
 from orders_app.selectors.order_filters import BoardFilters, ChannelChoices
@@ -88,6 +93,8 @@ def _results_context(
         "form": form,
         "filters": filters,
         "page": page,
+        # The header's 86 strip (kept current by the polls, out of band).
+        "stop": page.stop_strip if page is not None else board_stop_strip(),
         "sync": health,
         "fragment": fragment,
         "poll_url": poll_url,

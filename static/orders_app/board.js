@@ -254,6 +254,14 @@
     }
   });
 
+  // The header's 86 strip comes out of band with every list: keep "+N more" open across it.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var old = event.detail.target;
+    if (!old || old.id !== "stop-strip" || !old.querySelector(".stop-more details[open]")) return;
+    var more = event.detail.fragment && event.detail.fragment.querySelector(".stop-more details");
+    if (more) more.open = true;
+  });
+
   document.addEventListener("htmx:responseError", function (event) {
     var target = event.detail.target;
     if (target && target.hasAttribute && target.hasAttribute("data-panel-slot")) {
