@@ -24,12 +24,14 @@ from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext
 
 from orders_app.models import OrderItem, Product, StopListEntry
+from orders_app.vocabulary import STOP_FLAG_STAGES
 
 # The strip shows at most this many products; the rest are counted ("+3 more").
 STRIP_MAX = 30
-# Kitchen stages (vocabulary.STAGES) whose orders are flagged when an item is out: not yet
-# being cooked. Preparing, ready and finished orders are not.
-FLAGGED_STAGES = ("new", "accepted", "scheduled")
+# Kitchen stages whose orders are flagged when an item is out: not yet being cooked
+# (vocabulary.STOP_FLAG_STAGES, which the wall follows too). Preparing, ready and finished
+# orders are not.
+FLAGGED_STAGES = STOP_FLAG_STAGES
 
 
 @dataclass(frozen=True)
