@@ -204,3 +204,155 @@ def test_percentiles_read_from_buckets():
     assert dist.percentile(0.25) == 2.5 and dist.median == 7.5 and dist.p90 == 630
     assert dist.box == (2.5, 2.5, 7.5, 630, 630)
     assert Distribution.of({}).box is None
+
+
+# --- the page, its links, the board filters they use, the CSV ---------------------------------
+
+
+@pytest.fixture
+def manager(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("mgr", password="pw-long-123456"))
+    return client
+
+
+def board_total(client, url: str) -> int:
+    response = client.get(url)
+    assert response.status_code == 200, response.content[:500]
+    return response.context["page"].total
+
+
+def test_every_hour_bar_links_to_exactly_the_orders_it_counts(restaurant, manager):
+    from orders_app.views.insights import board_link
+
+    result = insights(WEEKEND, today=MONDAY)
+    for row in result.hourly:
+        url = board_link(WEEKEND, hour=row.hour)
+        assert f"hour={row.hour}" in url and "from=2026-01-31" in url and "to=2026-02-02" in url
+        assert board_total(manager, url) == row.count, row.hour
+
+
+def test_heatmap_cells_link_to_their_weekday_and_hour(restaurant, manager):
+    from orders_app.views.insights import board_link
+
+    result = insights(WEEKEND, today=MONDAY)
+    for row in result.heatmap:
+        for cell in row:
+            if cell.count:
+                url = board_link(WEEKEND, weekday=cell.weekday, hour=cell.hour)
+                assert board_total(manager, url) == cell.count
+
+
+def test_channel_and_sale_type_links_select_their_orders(restaurant, manager):
+    from orders_app.views.insights import board_link
+
+    result = insights(WEEKEND, today=MONDAY)
+    for channel in result.channels:
+        assert board_total(manager, board_link(WEEKEND, channel=channel.channel)) == channel.orders
+    for mix in result.sale_types:
+        assert board_total(manager, board_link(WEEKEND, sale_type=mix.key)) == mix.orders
+
+
+def test_the_board_shows_the_insights_filters_and_can_clear_them(restaurant, manager):
+    body = manager.get("/?weekday=5&hour=19&sale_type=2").content.decode()
+    assert "Friday" in body and "19:00–19:59" in body and "Catdirilma" in body
+    assert 'name="hour" value="19"' in body  # kept when another filter changes
+
+
+@pytest.mark.parametrize(
+    "query", ["hour=24", "hour=x", "weekday=0", "weekday=8", "sale_type=-1", "hour=1.5"]
+)
+def test_a_bad_board_time_filter_is_a_form_error(restaurant, manager, query):
+    response = manager.get(f"/?{query}")
+    assert response.status_code == 400
+    assert response.context["form"].errors
+
+
+def test_hours_follow_summer_time(manager, settings):
+    # Berlin moves from +1 to +2 at 01:00 UTC on 29 March 2026.
+    settings.TIME_ZONE = "Europe/Berlin"
+    before = make_order(created_at=datetime(2026, 3, 29, 0, 30, tzinfo=ZoneInfo("UTC")))
+    after = make_order(created_at=datetime(2026, 3, 29, 1, 30, tzinfo=ZoneInfo("UTC")))
+    mark_synced()
+    ids = lambda q: {o.id for o in manager.get(f"/?{q}").context["page"].orders}  # noqa: E731
+    assert ids("hour=1") == {before.id} and ids("hour=3") == {after.id}
+    assert ids("hour=3&from=2026-03-29&to=2026-03-29") == {after.id}
+    assert ids("weekday=7") == {before.id, after.id}
+    result = insights(InsightFilters(date(2026, 3, 29), date(2026, 3, 29)), today=MONDAY)
+    assert {h.hour for h in result.hourly if h.count} == {1, 3}
+
+
+def test_the_page_renders_its_figures_with_links(restaurant, manager):
+    response = manager.get("/insights/?from=2026-01-31&to=2026-02-02")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'data-kpi="orders"' in body and ">6<" in body
+    assert "1 min 2 s" in body  # the median time to accept, 62.5 s
+    assert "3 of 4 accepted orders measured" in body and "1 never accepted" in body
+    assert "/?from=2026-01-31&amp;to=2026-02-02&amp;hour=12" in body
+    assert "/?from=2026-01-31&amp;to=2026-02-02&amp;weekday=7&amp;hour=19" in body
+    assert body.count("<svg") >= 7 and body.count("<title") >= 8
+    assert "Nizami (Main)" in body
+
+
+def test_the_default_range_is_the_last_seven_days(restaurant, manager):
+    filters = manager.get("/insights/").context["filters"]
+    assert (filters.date_from, filters.date_to) == (MONDAY - timedelta(days=6), MONDAY)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("from=yesterday", "Use a date like"),
+        ("from=2026-02-05&to=2026-02-01", "The end date is before the start date."),
+        ("from=2024-01-01&to=2026-02-01", "Pick at most 366 days."),
+        ("venue=abc", "Pick a venue from the list."),
+        ("from=1999-01-01", "Pick a date between"),
+    ],
+)
+def test_bad_parameters_are_a_form_error_never_a_500(restaurant, manager, query, message):
+    response = manager.get(f"/insights/?{query}")
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert response.context["data"] is not None  # the page still shows the default range
+
+
+def test_insights_need_a_login(client, db):
+    for url in ("/insights/", "/insights/export.csv?table=hourly"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def read_csv(response) -> list[list[str]]:
+    import csv
+    import io
+
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def test_the_csv_equals_the_tables(restaurant, manager):
+    query = "from=2026-01-31&to=2026-02-02"
+    result = insights(WEEKEND, today=MONDAY)
+    channels = read_csv(manager.get(f"/insights/export.csv?{query}&table=channels"))
+    assert channels[0][:3] == ["channel", "name", "orders"]
+    assert [(r[0], int(r[2]), r[5]) for r in channels[1:]] == [
+        (c.channel, c.orders, f"{c.accept.median:g}" if c.accept.median else "")
+        for c in result.channels
+    ]
+    hourly = read_csv(manager.get(f"/insights/export.csv?{query}&table=hourly"))
+    assert [int(r[1]) for r in hourly[1:]] == [h.count for h in result.hourly]
+    items = read_csv(manager.get(f"/insights/export.csv?{query}&table=items"))
+    assert ["item", "Pizza", "4", "2"] in items and ["modifier", "Cheese", "4", "2"] in items
+    venues = read_csv(manager.get(f"/insights/export.csv?{query}&table=venues"))
+    assert [r[1] for r in venues[1:]] == [v.name for v in result.venues]
+    bad = manager.get(f"/insights/export.csv?{query}&table=everything")
+    assert bad.status_code == 400 and "table" in bad.content.decode()
+
+
+def test_the_page_costs_a_fixed_number_of_queries(
+    restaurant, manager, django_assert_max_num_queries
+):
+    # session, user, the figures (acceptance, kitchen, hours, sale types, items, modifiers,
+    # sale type and venue names), sync health, channels and venues for the form.
+    with django_assert_max_num_queries(16):
+        assert manager.get("/insights/").status_code == 200

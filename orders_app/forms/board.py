@@ -1,6 +1,7 @@
 """The board's query string, both ways: validated into BoardFilters, and written back.
 
-Parameters: status, stage, from, to, channel, venue, q, sort, page. Every one is optional. Anything
+Parameters: status, stage, from, to, channel, venue, q, sort, page, and what an insights chart
+links to: hour, weekday, sale_type. Every one is optional. Anything
 the form rejects becomes a form error on the page (and a 400 for htmx requests); nothing a user
 can type into the URL reaches the database unchecked. This module is the one place that knows
 the parameters' names: the filter object itself has none.
@@ -66,6 +67,29 @@ class BoardFilterForm(forms.Form):
         label=_("Venue"),
     )
     q = forms.CharField(required=False, max_length=200, strip=True, label=_("Search"))
+    # What an insights chart links to (README): an hour of the day and a weekday in TIME_ZONE,
+    # a sale type.
+    hour = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=23,
+        error_messages={"invalid": _("Use an hour from 0 to 23.")},
+        label=_("Hour"),
+    )
+    weekday = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=7,
+        error_messages={"invalid": _("Use a weekday from 1 (Monday) to 7 (Sunday).")},
+        label=_("Weekday"),
+    )
+    sale_type = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=MAX_BIGINT,
+        error_messages={"invalid": _("Pick a sale type by its id.")},
+        label=_("Sale type"),
+    )
     sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, label=_("Sort"))
     page = forms.IntegerField(
         required=False,
@@ -85,7 +109,10 @@ class BoardFilterForm(forms.Form):
             label=pgettext_lazy("date range", "From"),
         )
         # Keep the visual order of the fields: status, from, to, ...
-        order = ["status", "stage", "from", "to", "channel", "venue", "q", "sort", "page"]
+        order = [
+            "status", "stage", "from", "to", "channel", "venue", "q", "sort", "page",
+            "hour", "weekday", "sale_type",
+        ]  # fmt: skip
         self.fields = {name: self.fields[name] for name in order}
 
     def _clean_date(self, name: str) -> date | None:
@@ -120,6 +147,9 @@ class BoardFilterForm(forms.Form):
             q=(data.get("q") or "").strip(),
             sort=data.get("sort") or DEFAULT_SORT,
             page=data.get("page") or 1,
+            hour=data.get("hour"),
+            weekday=data.get("weekday"),
+            sale_type=data.get("sale_type"),
         )
 
 
@@ -145,6 +175,9 @@ def board_query_pairs(filters: BoardFilters, **overrides: Any) -> list[tuple[str
         pairs.append(("sort", f.sort))
     if f.page and f.page > 1:
         pairs.append(("page", str(f.page)))
+    for name in ("hour", "weekday", "sale_type"):
+        if getattr(f, name) is not None:
+            pairs.append((name, str(getattr(f, name))))
     return pairs
 
 

@@ -122,6 +122,15 @@ class Distribution:
         return tuple(self.percentile(p) for p in (0.1, 0.25, 0.5, 0.75, 0.9))  # type: ignore[return-value]
 
 
+def _count(value) -> Decimal:
+    """A summed count as the same Decimal on every database (PostgreSQL keeps the column's
+    scale: 4.0000): whole numbers without decimals, others without trailing zeros."""
+    number = Decimal(str(value if value is not None else 0))
+    return (
+        number.quantize(Decimal(1)) if number == number.to_integral_value() else number.normalize()
+    )
+
+
 def _width(start: int) -> int:
     return FINE_BUCKET if start < FINE_LIMIT else COARSE_BUCKET
 
@@ -366,8 +375,8 @@ def _items(filters: InsightFilters) -> tuple[list[tuple], Decimal]:
         f"GROUP BY i.name ORDER BY 2 DESC, 1 LIMIT {TOP_ITEMS}"
     )
     rows = _rows(sql, params)
-    total = Decimal(str(rows[0][3])) if rows and rows[0][3] is not None else Decimal(0)
-    return [(name, Decimal(str(count)), n) for name, count, n, _ in rows], total
+    total = _count(rows[0][3]) if rows else Decimal(0)
+    return [(name, _count(count), n) for name, count, n, _ in rows], total
 
 
 def _modifiers(filters: InsightFilters) -> list[tuple]:
@@ -379,7 +388,7 @@ def _modifiers(filters: InsightFilters) -> list[tuple]:
         f"WHERE o.status <> 'IGNORE' AND m.name <> '' "
         f"GROUP BY m.name ORDER BY 2 DESC, 1 LIMIT {TOP_ITEMS}"
     )
-    return [(name, Decimal(str(count)), n) for name, count, n in _rows(sql, params)]
+    return [(name, _count(count), n) for name, count, n in _rows(sql, params)]
 
 
 def _hourly(

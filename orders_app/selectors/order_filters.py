@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 
 from orders_app.models import Order, Receipt, SaleType, Venue
+from orders_app.selectors.local_time import local_hour_sql, local_weekday_sql
 from orders_app.text import fold, phone_query_digits
 
 SORTS = {
@@ -64,6 +65,11 @@ class BoardFilters:
     q: str = ""
     sort: str = DEFAULT_SORT
     page: int = 1
+    # What an insights chart links to: an hour of the day (0-23) and an ISO weekday (1 Monday
+    # - 7 Sunday), both in TIME_ZONE; a sale type.
+    hour: int | None = None
+    weekday: int | None = None
+    sale_type: int | None = None
 
     @property
     def is_filtered(self) -> bool:
@@ -75,6 +81,9 @@ class BoardFilters:
             or self.channel
             or self.venue is not None
             or self.q
+            or self.hour is not None
+            or self.weekday is not None
+            or self.sale_type is not None
         )
 
 
@@ -104,6 +113,30 @@ def order_filter_q(
         q &= Q(venue_id=filters.venue)
     if filters.q:
         q &= text_search_q(filters.q)
+    if filters.sale_type is not None:
+        q &= Q(sale_type_id=filters.sale_type)
+    if filters.hour is not None or filters.weekday is not None:
+        q &= local_time_q(filters)
+    return q
+
+
+def local_time_q(filters: BoardFilters) -> Q:
+    """The hour of day and weekday filters, computed by the database in TIME_ZONE
+    (selectors/local_time.py), within the filter's dates when it has some."""
+    quote = connection.ops.quote_name
+    column = f"{quote(Order._meta.db_table)}.{quote('created_at')}"
+    start = local_midnight(filters.date_from) if filters.date_from else None
+    end = local_midnight(filters.date_to + timedelta(days=1)) if filters.date_to else None
+    q = Q()
+    for value, expression in (
+        (filters.hour, local_hour_sql),
+        (filters.weekday, local_weekday_sql),
+    ):
+        if value is None:
+            continue
+        sql, params = expression(column, start=start, end=end)
+        # The SQL is built from constants and quoted names; the values are parameters.
+        q &= Q(RawSQL(f"{sql} = %s", [*params, value], output_field=BooleanField()))  # noqa: S611
     return q
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from django import template
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS
 from django.utils.safestring import SafeString
 
 from orders_app import formatting
@@ -41,6 +42,14 @@ def tel_href(phone: str) -> str:
 def humanize_channel(value: str) -> str:
     """CALL_CENTER_ORDER -> Call centre order; call_center_new stays as given."""
     return order_type_label(value)
+
+
+@register.filter
+def weekday_name(weekday: int | None) -> str:
+    """An ISO weekday (1 Monday … 7 Sunday) in the active language."""
+    if weekday is None or not 1 <= int(weekday) <= 7:
+        return ""
+    return str(WEEKDAYS[int(weekday) - 1])
 
 
 @register.filter

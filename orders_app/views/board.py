@@ -28,6 +28,7 @@ from orders_app.forms.board import (
     board_querystring,
     quick_ranges,
 )
+from orders_app.models import SaleType
 from orders_app.selectors.board import (
     board_page,
     board_stop_strip,
@@ -115,7 +116,13 @@ def board(request: HtmxHttpRequest) -> HttpResponse:
     if fragment:
         return _live(render(request, f"{BOARD_TEMPLATE}#results", context, status=status))
     filters: BoardFilters = context["filters"]
+    sale_type = (
+        SaleType.objects.filter(id=filters.sale_type).only("name").first()
+        if filters.sale_type is not None
+        else None
+    )
     context.update(
+        sale_type_name=sale_type.name if sale_type else "",
         channels=channel_choices(data_version=health.data_version),
         venues=venue_choices(),
         quick_ranges=[
