@@ -288,3 +288,27 @@ def test_the_kitchen_wall_costs_a_fixed_number_of_queries(
         response = manager_client.get("/wall/poll/?tickets=all&station=1")
     assert response.status_code == 200
     assert response.content.count(b'class="card') >= 17
+
+
+def test_the_stats_strip_shows_todays_orders_and_median_time_to_accept(manager_client):
+    from orders_app.models import OrderEvent
+
+    mark_synced()
+    now = timezone.now()
+    for seconds in (30, 90, 600):
+        order = make_order(status="RECEIVED", created_at=now - timedelta(minutes=20))
+        OrderEvent.objects.filter(order=order).update(to_status="PENDING")
+        OrderEvent.objects.create(
+            order=order,
+            kind="status",
+            from_status="PENDING",
+            to_status="RECEIVED",
+            observed_at=order.created_at + timedelta(seconds=seconds),
+        )
+    make_order(status="PENDING", created_at=now - timedelta(days=1, hours=1))  # yesterday
+    assert 'class="stats-strip"' not in manager_client.get("/wall/").content.decode()
+    response = manager_client.get("/wall/?stats=1")
+    strip = response.content.decode().split('class="stats-strip"', 1)[1].split("</section>")[0]
+    assert 'data-stat="orders">3<' in strip
+    assert 'data-stat="accept">1 min 32 s<' in strip  # 90 s: the bucket 90-95
+    assert "stats=1" in response.context["poll_url"]

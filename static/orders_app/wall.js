@@ -259,9 +259,19 @@
       });
     }
     watchdog(waiting, t);
+    lateNow(el);
     freshness(t, el);
     dimming(t, el);
     if (expired) { fitAll(); }
+  }
+
+  // The stats strip's "late now": open cards past their red threshold, counted every second.
+  function lateNow(el) {
+    var out = el && el.querySelector('[data-stat="late"]');
+    if (!out) { return; }
+    var late = el.querySelectorAll('.card[data-age="red"]:not([hidden])').length;
+    out.textContent = String(late);
+    out.parentNode.classList.toggle("is-late", late > 0);
   }
 
   function watchdog(count, t) {
