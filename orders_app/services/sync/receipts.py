@@ -3,7 +3,8 @@
 One receipts walk per pass, after the orders: a backfill (``created_at`` ascending over
 SYNC_BACKFILL_DAYS) until it has completed once, then incremental (``updated_at`` descending,
 stopping once a page reaches back past the receipts watermark minus SYNC_OVERLAP_MINUTES), so
-an idle pass costs one request. Each page is written in one transaction: unchanged receipts
+an idle pass costs one request and one read of the page's hashes. Each page is written in one
+transaction with bulk writes (``BulkWriter``, as the orders' pages are): unchanged receipts
 cost a hash comparison, a changed one has its items replaced and every change Pass sees
 (opened, each order_status, closed, reopened) recorded as a ReceiptEvent. The data version
 moves only when a page changed something.
@@ -265,12 +266,16 @@ def receipts_sync(
         _say_off(state, f"Clopos refused receipts: {exc}")
         SyncState.objects.filter(id=SyncState.SINGLETON_ID).update(receipts_refused_at=now)
         return changed
-    updates: dict[str, Any] = {"receipts_off_reason": "", "receipts_refused_at": None}
-    if newest is not None:
+    # Only what moved: an idle pass (watermark where it was, receipts on) writes nothing here.
+    updates: dict[str, Any] = {}
+    if state.receipts_off_reason or state.receipts_refused_at is not None:
+        updates.update(receipts_off_reason="", receipts_refused_at=None)
+    if newest is not None and newest != state.receipts_watermark:
         updates["receipts_watermark"] = newest
     if backfill:
         updates["receipts_backfill_completed_at"] = now
-    SyncState.objects.filter(id=SyncState.SINGLETON_ID).update(**updates)
+    if updates:
+        SyncState.objects.filter(id=SyncState.SINGLETON_ID).update(**updates)
     return changed
 
 
