@@ -206,3 +206,47 @@ def test_receipts_refused_lately_are_left_alone_then_tried_again_and_the_reason_
     assert len(receipts_requests(sim)) == 1
     state = SyncState.get()
     assert (state.receipts_off_reason, state.receipts_refused_at) == ("", None)
+
+
+def test_the_summary_line_counts_receipts_links_and_stop_list_changes(
+    simulator, kitchen_client, settings
+):
+    settings.SYNC_STOPLIST_SECONDS = 60
+    sim = simulator.simulator
+    client = kitchen_client(simulator)
+    first = sync_pass(client=client)
+    receipts = len(sim.receipt_ids())
+    line = first.summary_line()
+    assert line.startswith(f"sync ok created={first.created} updated=0 unchanged=0 skipped=0 ")
+    assert (
+        f" receipts_created={receipts} receipts_updated=0 receipts_unchanged=0"
+        f" receipts_skipped=0 receipts_linked={first.receipts_linked}"
+        f" stop_list_changes={StopListEntry.objects.count()}"
+    ) in line
+    assert first.receipts_linked > 0
+
+    order = Order.objects.filter(receipt_id__isnull=False).first()
+    sim.set_receipt_status(order.receipt_id, "READY")
+    sim.stop_product(
+        Product.objects.filter(type="DISH")
+        .exclude(id__in=StopListEntry.objects.values("product_id"))
+        .first()
+        .id,
+        limit=0,
+    )
+    sim.clock.advance(5)
+    later = sync_pass(client=client, now=timezone.now() + timedelta(seconds=61))
+    assert later.receipts_created == 0 and later.receipts_updated == 1
+    assert later.receipts_unchanged == later.receipts_read - 1 > 0
+    assert f" receipts_updated=1 receipts_unchanged={later.receipts_unchanged} " in (
+        later.summary_line()
+    )
+    assert later.summary_line().endswith(" stop_list_changes=1")
+
+
+def test_without_receipts_the_summary_line_has_no_receipt_counts(
+    simulator, kitchen_client, settings
+):
+    settings.SYNC_RECEIPTS = False
+    line = sync_pass(client=kitchen_client(simulator)).summary_line()
+    assert "receipts_" not in line and "stop_list" not in line

@@ -169,23 +169,22 @@ def stop_list_sync(
     with transaction.atomic():
         cached = {e.product_id: e for e in StopListEntry.objects.all()}
         gone = set(cached) - set(entries)
-        changed = bool(gone)
-        for product_id, entry in entries.items():
-            old = cached.get(product_id)
-            if old is None:
-                StopListEntry.objects.create(
-                    product_id=product_id, limit=entry.limit, clopos_at=entry.at, seen_at=now
-                )
-                changed = True
-            elif old.limit != entry.limit:
-                StopListEntry.objects.filter(product_id=product_id).update(
-                    limit=entry.limit, clopos_at=entry.at
-                )
-                changed = True
+        added = [
+            StopListEntry(product_id=p, limit=e.limit, clopos_at=e.at, seen_at=now)
+            for p, e in entries.items()
+            if p not in cached
+        ]
+        moved = [(p, e) for p, e in entries.items() if p in cached and cached[p].limit != e.limit]
+        StopListEntry.objects.bulk_create(added)
+        for product_id, entry in moved:
+            StopListEntry.objects.filter(product_id=product_id).update(
+                limit=entry.limit, clopos_at=entry.at
+            )
         if gone:
             StopListEntry.objects.filter(product_id__in=gone).delete()
         SyncState.objects.filter(id=SyncState.SINGLETON_ID).update(stop_list_synced_at=now)
-        if changed:
+        changes = len(added) + len(moved) + len(gone)
+        if changes:
             data_version_bump()
             result.data_version_moved()
-    result.stop_list_changed = changed
+    result.stop_list_changes += changes

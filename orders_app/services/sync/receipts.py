@@ -224,6 +224,7 @@ def receipts_sync(
     refused_at = state.receipts_refused_at
     if refused_at is not None and now - refused_at < RECEIPTS_RETRY_AFTER:
         return changed  # Clopos refused receipts lately: try again later, quietly
+    result.receipts = True
     zone = ZoneInfo(settings.TIME_ZONE)
     overlap = timedelta(minutes=settings.SYNC_OVERLAP_MINUTES)
     backfill = state.receipts_backfill_completed_at is None or state.receipts_watermark is None
@@ -248,7 +249,9 @@ def receipts_sync(
                 parsed, refused = receipts_parse(page.rows, zone=zone)
                 stored = receipts_store(parsed, now=now)
                 result.receipts_read += len(page.rows)
-                result.receipts_changed += stored.created + stored.updated
+                result.receipts_created += stored.created
+                result.receipts_updated += stored.updated
+                result.receipts_unchanged += stored.unchanged
                 result.receipts_skipped += refused
                 if stored.created or stored.updated:
                     result.data_version_moved()
