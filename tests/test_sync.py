@@ -883,3 +883,19 @@ def test_any_order_that_parses_can_be_stored_and_stored_again(raw):
         assert store_orders(parse_rows([changed])[0]).updated == 1
         assert Order.objects.get(id=raw["id"]).status == "DELIVERED"
         transaction.set_rollback(True)
+
+
+def test_summary_line_adds_the_kitchens_counts_after_the_orders_when_receipts_were_walked():
+    from orders_app.services.sync import PassResult
+
+    result = PassResult(created=2, requests=3, seconds=0.5, data_version=7)
+    plain = "sync ok created=2 updated=0 unchanged=0 skipped=0 requests=3 seconds=0.50 version=7"
+    assert result.summary_line() == plain + " mode=incremental"
+    result.receipts = True
+    result.receipts_created, result.receipts_updated, result.receipts_unchanged = 4, 1, 9
+    result.receipts_skipped, result.receipts_linked, result.stop_list_changes = 2, 3, 1
+    result.reconciled = True
+    assert result.summary_line() == (
+        plain + " mode=incremental receipts_created=4 receipts_updated=1 receipts_unchanged=9"
+        " receipts_skipped=2 receipts_linked=3 stop_list_changes=1 reconciled=1"
+    )

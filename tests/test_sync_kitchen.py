@@ -97,6 +97,31 @@ def test_an_idle_pass_costs_one_receipts_request(simulator, kitchen_client):
     assert receipts_requests(sim)[0].query["sort[0]"] == "updated_at"
 
 
+def test_an_idle_pass_costs_two_requests_and_six_queries(
+    simulator, kitchen_client, django_assert_num_queries
+):
+    """Idle with receipts on: the orders walk's four queries (sync state, skipped ids, the
+    page's hashes, the one write of the sync state), the receipts page's hashes, and the check
+    for orders due a receipt link. The stop list and stations/products are not due: no
+    request, no query (their times come from the state read at the pass's start)."""
+    sim = simulator.simulator
+    client = kitchen_client(simulator)
+    for _ in range(6):
+        sync_pass(client=client)
+    version = SyncState.get().data_version
+    sim.reset_log()
+    with django_assert_num_queries(6) as captured:
+        result = sync_pass(client=client)
+    writes = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].split()[0].upper() in {"INSERT", "UPDATE", "DELETE"}
+    ]
+    assert len(writes) == 1 and "orders_app_syncstate" in writes[0]
+    assert [entry.path.rsplit("/", 1)[-1] for entry in sim.request_log] == ["orders", "receipts"]
+    assert result.requests == 2 and SyncState.get().data_version == version
+
+
 def test_a_receipt_moved_in_clopos_moves_its_orders_stage_and_the_timeline(
     simulator, kitchen_client
 ):
@@ -160,3 +185,68 @@ def test_without_receipts_the_board_and_wall_behave_as_before_and_say_so_once(
         "done",
         "ignored",
     }
+
+
+def test_receipts_refused_lately_are_left_alone_then_tried_again_and_the_reason_cleared(
+    simulator, kitchen_client
+):
+    sim = simulator.simulator
+    client = kitchen_client(simulator)
+    sync_pass(client=client)
+    now = timezone.now()
+    SyncState.objects.filter(id=SyncState.SINGLETON_ID).update(
+        receipts_off_reason="Clopos refused receipts: 403", receipts_refused_at=now
+    )
+    sim.reset_log()
+    sync_pass(client=client, now=now + timedelta(minutes=10))
+    assert receipts_requests(sim) == []
+    assert SyncState.get().receipts_off_reason == "Clopos refused receipts: 403"
+
+    sync_pass(client=client, now=now + timedelta(hours=2))
+    assert len(receipts_requests(sim)) == 1
+    state = SyncState.get()
+    assert (state.receipts_off_reason, state.receipts_refused_at) == ("", None)
+
+
+def test_the_summary_line_counts_receipts_links_and_stop_list_changes(
+    simulator, kitchen_client, settings
+):
+    settings.SYNC_STOPLIST_SECONDS = 60
+    sim = simulator.simulator
+    client = kitchen_client(simulator)
+    first = sync_pass(client=client)
+    receipts = len(sim.receipt_ids())
+    line = first.summary_line()
+    assert line.startswith(f"sync ok created={first.created} updated=0 unchanged=0 skipped=0 ")
+    assert (
+        f" receipts_created={receipts} receipts_updated=0 receipts_unchanged=0"
+        f" receipts_skipped=0 receipts_linked={first.receipts_linked}"
+        f" stop_list_changes={StopListEntry.objects.count()}"
+    ) in line
+    assert first.receipts_linked > 0
+
+    order = Order.objects.filter(receipt_id__isnull=False).first()
+    sim.set_receipt_status(order.receipt_id, "READY")
+    sim.stop_product(
+        Product.objects.filter(type="DISH")
+        .exclude(id__in=StopListEntry.objects.values("product_id"))
+        .first()
+        .id,
+        limit=0,
+    )
+    sim.clock.advance(5)
+    later = sync_pass(client=client, now=timezone.now() + timedelta(seconds=61))
+    assert later.receipts_created == 0 and later.receipts_updated == 1
+    assert later.receipts_unchanged == later.receipts_read - 1 > 0
+    assert f" receipts_updated=1 receipts_unchanged={later.receipts_unchanged} " in (
+        later.summary_line()
+    )
+    assert later.summary_line().endswith(" stop_list_changes=1")
+
+
+def test_without_receipts_the_summary_line_has_no_receipt_counts(
+    simulator, kitchen_client, settings
+):
+    settings.SYNC_RECEIPTS = False
+    line = sync_pass(client=kitchen_client(simulator)).summary_line()
+    assert "receipts_" not in line and "stop_list" not in line

@@ -7,6 +7,8 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from orders_app.clopos.payloads.receipt import parse_receipt
@@ -141,3 +143,75 @@ def test_a_page_repeating_a_receipt_stores_it_once():
 def test_unusable_rows_are_counted_and_the_rest_stored():
     parsed, refused = receipts_parse([receipt(), {"id": None}, "junk"], zone=BAKU)
     assert refused == 2 and [p.id for p in parsed] == [501]
+
+
+def many(count: int, *, first: int = 600, **fields) -> list[dict]:
+    return [receipt(id=first + n, **fields) for n in range(count)]
+
+
+def test_a_stored_receipt_reads_back_as_parsed_and_keeps_when_pass_first_saw_it():
+    raw = receipt(
+        payment_methods=[{"id": 1, "name": "Cash", "amount": 2550}],
+        receipt_products=[
+            {
+                "id": 1,
+                "product_id": 140,
+                "count": 1.5,
+                "price": 12,
+                "total": 18,
+                "modificators": [{"id": 4, "name": "Spicy", "count": 1, "price": 0}],
+                "meta": {"product": {"name": "Plov", "station": {"id": 1, "name": "Grill"}}},
+            }
+        ],
+    )
+    first = timezone.now()
+    store(raw, now=first)
+    parsed = parse_receipt(raw, zone=BAKU)
+    row = Receipt.objects.get(id=501)
+    for name in parsed.COLUMNS:
+        assert getattr(row, name) == getattr(parsed, name), name
+    assert (row.raw, row.content_hash, row.first_seen_at) == (
+        parsed.raw,
+        parsed.content_hash,
+        first,
+    )
+    item = ReceiptItem.objects.get(receipt=row)
+    expected = parsed.items[0]
+    assert (item.count, item.price, item.total, item.station_id, item.station_name) == (
+        expected.count,
+        expected.price,
+        expected.total,
+        1,
+        "Grill",
+    )
+    assert item.modifiers == expected.modifiers and item.raw == expected.raw
+
+    later = first + timedelta(minutes=3)
+    store(receipt(order_status="READY"), now=later)
+    row.refresh_from_db()
+    assert (row.order_status, row.first_seen_at, row.synced_at) == ("READY", first, later)
+
+
+def test_a_page_of_receipts_costs_the_same_few_queries_however_many_it_holds(
+    django_assert_num_queries,
+):
+    """Bulk writes: reading the hashes, the products, the writes of receipts, items and events
+    and the version do not grow with the page (savepoints included: one transaction)."""
+    version()  # the sync-state row exists, as it does after the first pass
+    queries = {}
+    for count in (1, 30):
+        with CaptureQueriesContext(connection) as captured:
+            store(*many(count, first=1000 * count))
+        queries[count] = len(captured.captured_queries)
+    assert queries[1] == queries[30] == 9, captured.captured_queries
+    # ...and a page that changed every receipt costs the same again, with the items' DELETE.
+    with django_assert_num_queries(queries[30] + 1):
+        stored = store(*many(30, first=30_000, order_status="READY"))
+    assert stored.updated == 30 and ReceiptEvent.objects.filter(kind="order_status").count() == 30
+
+
+def test_an_unchanged_page_costs_one_read_of_its_hashes(django_assert_num_queries):
+    store(*many(20))
+    with django_assert_num_queries(1):
+        stored = store(*many(20))
+    assert stored.unchanged == 20 and stored.changed_ids == set()

@@ -72,12 +72,15 @@ def receipts_link(*, client: Any, now: datetime, result: PassResult) -> list[int
     return linked
 
 
-def kitchen_reference_sync(*, client: Any, now: datetime, result: PassResult) -> bool:
+def kitchen_reference_sync(
+    *, client: Any, now: datetime, result: PassResult, state: SyncState | None = None
+) -> bool:
     """Stations and products, when due; True when they were refreshed. A failure is logged
-    and leaves what Pass had (the kitchen still works from the receipts' own stations)."""
+    and leaves what Pass had (the kitchen still works from the receipts' own stations).
+    ``state``: SyncState as the pass read it at its start (read again when not given)."""
     if not settings.SYNC_RECEIPTS:
         return False
-    state = SyncState.get()
+    state = state or SyncState.get()
     due = state.kitchen_reference_synced_at is None or (
         now - state.kitchen_reference_synced_at >= KITCHEN_REFERENCE_EVERY
     )
@@ -142,11 +145,19 @@ def _replace(model: Any, rows: dict[int, dict], *, now: datetime) -> bool:
     return bool(new or changed or gone)
 
 
-def stop_list_sync(*, client: Any, now: datetime, result: PassResult, force: bool = False) -> None:
-    """The stop list, every SYNC_STOPLIST_SECONDS (``force``: now, as a one-shot pass does)."""
+def stop_list_sync(
+    *,
+    client: Any,
+    now: datetime,
+    result: PassResult,
+    force: bool = False,
+    state: SyncState | None = None,
+) -> None:
+    """The stop list, every SYNC_STOPLIST_SECONDS (``force``: now, as a one-shot pass does).
+    ``state``: SyncState as the pass read it at its start (read again when not given)."""
     if not settings.SYNC_RECEIPTS:
         return
-    state = SyncState.get()
+    state = state or SyncState.get()
     due = state.stop_list_synced_at is None or (
         now - state.stop_list_synced_at >= timedelta(seconds=settings.SYNC_STOPLIST_SECONDS)
     )
@@ -158,23 +169,22 @@ def stop_list_sync(*, client: Any, now: datetime, result: PassResult, force: boo
     with transaction.atomic():
         cached = {e.product_id: e for e in StopListEntry.objects.all()}
         gone = set(cached) - set(entries)
-        changed = bool(gone)
-        for product_id, entry in entries.items():
-            old = cached.get(product_id)
-            if old is None:
-                StopListEntry.objects.create(
-                    product_id=product_id, limit=entry.limit, clopos_at=entry.at, seen_at=now
-                )
-                changed = True
-            elif old.limit != entry.limit:
-                StopListEntry.objects.filter(product_id=product_id).update(
-                    limit=entry.limit, clopos_at=entry.at
-                )
-                changed = True
+        added = [
+            StopListEntry(product_id=p, limit=e.limit, clopos_at=e.at, seen_at=now)
+            for p, e in entries.items()
+            if p not in cached
+        ]
+        moved = [(p, e) for p, e in entries.items() if p in cached and cached[p].limit != e.limit]
+        StopListEntry.objects.bulk_create(added)
+        for product_id, entry in moved:
+            StopListEntry.objects.filter(product_id=product_id).update(
+                limit=entry.limit, clopos_at=entry.at
+            )
         if gone:
             StopListEntry.objects.filter(product_id__in=gone).delete()
         SyncState.objects.filter(id=SyncState.SINGLETON_ID).update(stop_list_synced_at=now)
-        if changed:
+        changes = len(added) + len(moved) + len(gone)
+        if changes:
             data_version_bump()
             result.data_version_moved()
-    result.stop_list_changed = changed
+    result.stop_list_changes += changes

@@ -3,7 +3,8 @@
 One receipts walk per pass, after the orders: a backfill (``created_at`` ascending over
 SYNC_BACKFILL_DAYS) until it has completed once, then incremental (``updated_at`` descending,
 stopping once a page reaches back past the receipts watermark minus SYNC_OVERLAP_MINUTES), so
-an idle pass costs one request. Each page is written in one transaction: unchanged receipts
+an idle pass costs one request and one read of the page's hashes. Each page is written in one
+transaction with bulk writes (``BulkWriter``, as the orders' pages are): unchanged receipts
 cost a hash comparison, a changed one has its items replaced and every change Pass sees
 (opened, each order_status, closed, reopened) recorded as a ReceiptEvent. The data version
 moves only when a page changed something.
@@ -30,7 +31,8 @@ from orders_app.clopos.errors import CloposNotFound, CloposRequestRejected
 from orders_app.clopos.paging import DEFAULT_MAX_PAGES, walk_pages
 from orders_app.clopos.payloads.readers import PayloadError
 from orders_app.clopos.payloads.receipt import ParsedReceipt, parse_receipt
-from orders_app.models import Receipt, ReceiptEvent, ReceiptItem, SyncState
+from orders_app.models import Product, Receipt, ReceiptEvent, ReceiptItem, SyncState
+from orders_app.services.sync.bulk_writer import BulkWriter
 from orders_app.services.sync.results import PassResult
 from orders_app.services.sync.version import data_version_bump
 from orders_app.vocabulary import RECEIPT_CLOSED, RECEIPT_OPEN
@@ -38,7 +40,6 @@ from orders_app.vocabulary import RECEIPT_CLOSED, RECEIPT_OPEN
 logger = logging.getLogger("orders_app.sync")
 
 RECEIPTS_RETRY_AFTER = timedelta(hours=1)
-_RECEIPT_FIELDS = ["id", *ParsedReceipt.COLUMNS, "raw", "content_hash", "parse_warnings"]
 
 
 @dataclass
@@ -65,108 +66,147 @@ def receipts_parse(rows: Iterable[Any], *, zone: ZoneInfo) -> tuple[list[ParsedR
     return parsed, refused
 
 
-def _events_for(old: Receipt | None, new: ParsedReceipt, *, now: datetime) -> list[ReceiptEvent]:
-    """What changed between the cached receipt and the one Clopos sent, as timeline events."""
+# Page writes through BulkWriter, as the orders' are (store.py): plain tuples, no model instances.
+_RECEIPT_FIELDS = [
+    "id",
+    *ParsedReceipt.COLUMNS,
+    "raw",
+    "content_hash",
+    "parse_warnings",
+    "synced_at",
+]
+NEW_RECEIPTS = BulkWriter(Receipt, [*_RECEIPT_FIELDS, "first_seen_at"])
+CHANGED_RECEIPTS = BulkWriter(Receipt, _RECEIPT_FIELDS)
+ITEMS = BulkWriter(
+    ReceiptItem,
+    [
+        "receipt_id",
+        "position",
+        "remote_id",
+        "product_id",
+        "name",
+        "count",
+        "price",
+        "total",
+        "station_id",
+        "station_name",
+        "modifiers",
+        "raw",
+    ],
+)
+EVENTS = BulkWriter(
+    ReceiptEvent, ["receipt_id", "kind", "from_value", "to_value", "observed_at", "remote_at"]
+)
+
+
+def _events_for(old: tuple | None, new: ParsedReceipt, *, now: datetime) -> list[tuple]:
+    """What changed between the cached receipt (``old``: its status and order_status) and the
+    one Clopos sent, as timeline event rows (EVENTS' fields)."""
     Kind = ReceiptEvent.Kind
 
-    def event(kind: str, from_value: str, to_value: str, at: datetime | None) -> ReceiptEvent:
-        return ReceiptEvent(
-            receipt_id=new.id,
-            kind=kind,
-            from_value=from_value,
-            to_value=to_value,
-            observed_at=now,
-            remote_at=at,
-        )
+    def event(kind: str, from_value: str, to_value: str, at: datetime | None) -> tuple:
+        return (new.id, kind, from_value, to_value, now, at)
 
     if old is None:
         events = [event(Kind.OPENED, "", new.order_status, new.created_at)]
         if new.status == RECEIPT_CLOSED:
             events.append(event(Kind.CLOSED, "", new.order_status, new.closed_at))
         return events
+    old_status, old_order_status = old
     events = []
-    if new.order_status != old.order_status:
-        events.append(event(Kind.ORDER_STATUS, old.order_status, new.order_status, new.updated_at))
-    if new.status != old.status:
+    if new.order_status != old_order_status:
+        events.append(event(Kind.ORDER_STATUS, old_order_status, new.order_status, new.updated_at))
+    if new.status != old_status:
         if new.status == RECEIPT_CLOSED:
             events.append(event(Kind.CLOSED, "", new.order_status, new.closed_at))
-        elif new.status == RECEIPT_OPEN and old.status == RECEIPT_CLOSED:
+        elif new.status == RECEIPT_OPEN and old_status == RECEIPT_CLOSED:
             events.append(event(Kind.REOPENED, "", new.order_status, new.updated_at))
     return events
 
 
-def _items(receipt: ParsedReceipt, products: dict[int, int | None]) -> list[ReceiptItem]:
+def _receipt_values(receipt: ParsedReceipt, *, now: datetime) -> tuple:
+    return (
+        receipt.id,
+        *(getattr(receipt, name) for name in ParsedReceipt.COLUMNS),
+        receipt.raw,
+        receipt.content_hash,
+        receipt.warnings,
+        now,
+    )
+
+
+def _item_rows(receipt: ParsedReceipt, products: dict[int, int | None]) -> list[tuple]:
     return [
-        ReceiptItem(
-            receipt_id=receipt.id,
-            position=item.position,
-            remote_id=item.remote_id,
-            product_id=item.product_id,
-            name=item.name,
-            count=item.count,
-            price=item.price,
-            total=item.total,
+        (
+            receipt.id,
+            item.position,
+            item.remote_id,
+            item.product_id,
+            item.name,
+            item.count,
+            item.price,
+            item.total,
             # The receipt's own station for the item, else the product's (from /products).
-            station_id=item.station_id
-            if item.station_id is not None
-            else products.get(item.product_id or -1),
-            station_name=item.station_name,
-            modifiers=item.modifiers,
-            raw=item.raw,
+            item.station_id if item.station_id is not None else products.get(item.product_id or -1),
+            item.station_name,
+            item.modifiers,
+            item.raw,
         )
         for item in receipt.items
     ]
 
 
 def receipts_store(parsed: list[ParsedReceipt], *, now: datetime) -> ReceiptsStored:
-    """Write one page of receipts in one transaction (see the module docstring)."""
-    from orders_app.models import Product
-
-    stored = ReceiptsStored(unknown_products=set())
+    """Write one page of receipts in one transaction (see the module docstring): one read of
+    the page's stored hashes; when something changed, one read of the products its items name
+    and bulk writes of the receipts, their items and their events."""
+    stored = ReceiptsStored(unknown_products=set(), changed_ids=set())
     if not parsed:
         return stored
     latest = {receipt.id: receipt for receipt in parsed}  # a page may repeat a receipt
+    cached = {
+        rid: (content_hash, status, order_status)
+        for rid, content_hash, status, order_status in Receipt.objects.filter(
+            id__in=list(latest)
+        ).values_list("id", "content_hash", "status", "order_status")
+    }
+    new: list[ParsedReceipt] = []
+    changed: list[ParsedReceipt] = []
+    for receipt in latest.values():
+        old = cached.get(receipt.id)
+        if old is None:
+            new.append(receipt)
+        elif old[0] == receipt.content_hash:
+            stored.unchanged += 1
+        else:
+            changed.append(receipt)
+    if not new and not changed:
+        return stored
+    written = [*new, *changed]
+    # The products the written items name: their stations, and which Pass has not heard of.
+    product_ids = {i.product_id for r in written for i in r.items if i.product_id}
     with transaction.atomic():
-        cached = Receipt.objects.in_bulk(list(latest))
-        product_ids = {i.product_id for r in latest.values() for i in r.items if i.product_id}
-        products = dict(Product.objects.filter(id__in=product_ids).values_list("id", "station_id"))
-        stored.unknown_products = product_ids - set(products)
-        new_rows, changed_rows, events = [], [], []
-        for receipt in latest.values():
-            old = cached.get(receipt.id)
-            if old is not None and old.content_hash == receipt.content_hash:
-                stored.unchanged += 1
-                continue
-            events += _events_for(old, receipt, now=now)
-            row = Receipt(
-                id=receipt.id,
-                raw=receipt.raw,
-                content_hash=receipt.content_hash,
-                parse_warnings=receipt.warnings,
-                synced_at=now,
-                first_seen_at=old.first_seen_at if old is not None else now,
-                **{name: getattr(receipt, name) for name in ParsedReceipt.COLUMNS},
-            )
-            (changed_rows if old is not None else new_rows).append((row, receipt))
-        if new_rows:
-            Receipt.objects.bulk_create([row for row, _ in new_rows])
-        if changed_rows:
-            Receipt.objects.bulk_update(
-                [row for row, _ in changed_rows], [*_RECEIPT_FIELDS[1:], "synced_at"]
-            )
-            ReceiptItem.objects.filter(receipt_id__in=[row.id for row, _ in changed_rows]).delete()
-        items = [
-            item
-            for _row, receipt in (*new_rows, *changed_rows)
-            for item in _items(receipt, products)
+        products = (
+            dict(Product.objects.filter(id__in=product_ids).values_list("id", "station_id"))
+            if product_ids
+            else {}
+        )
+        NEW_RECEIPTS.insert([(*_receipt_values(r, now=now), now) for r in new])
+        if changed:
+            CHANGED_RECEIPTS.update([_receipt_values(r, now=now) for r in changed])
+            ReceiptItem.objects.filter(receipt_id__in=[r.id for r in changed]).delete()
+        ITEMS.insert([row for r in written for row in _item_rows(r, products)])
+        events = [
+            event
+            for r in written
+            for event in _events_for(cached[r.id][1:] if r.id in cached else None, r, now=now)
         ]
-        ReceiptItem.objects.bulk_create(items)
-        ReceiptEvent.objects.bulk_create(events)
-        stored.created, stored.updated = len(new_rows), len(changed_rows)
-        stored.changed_ids = {row.id for row, _ in (*new_rows, *changed_rows)}
-        stored.events = len(events)
-        if new_rows or changed_rows:
-            data_version_bump()
+        EVENTS.insert(events)
+        data_version_bump()
+    stored.unknown_products = product_ids - set(products)
+    stored.created, stored.updated = len(new), len(changed)
+    stored.changed_ids = {r.id for r in written}
+    stored.events = len(events)
     return stored
 
 
@@ -184,6 +224,7 @@ def receipts_sync(
     refused_at = state.receipts_refused_at
     if refused_at is not None and now - refused_at < RECEIPTS_RETRY_AFTER:
         return changed  # Clopos refused receipts lately: try again later, quietly
+    result.receipts = True
     zone = ZoneInfo(settings.TIME_ZONE)
     overlap = timedelta(minutes=settings.SYNC_OVERLAP_MINUTES)
     backfill = state.receipts_backfill_completed_at is None or state.receipts_watermark is None
@@ -208,7 +249,9 @@ def receipts_sync(
                 parsed, refused = receipts_parse(page.rows, zone=zone)
                 stored = receipts_store(parsed, now=now)
                 result.receipts_read += len(page.rows)
-                result.receipts_changed += stored.created + stored.updated
+                result.receipts_created += stored.created
+                result.receipts_updated += stored.updated
+                result.receipts_unchanged += stored.unchanged
                 result.receipts_skipped += refused
                 if stored.created or stored.updated:
                     result.data_version_moved()
@@ -226,12 +269,16 @@ def receipts_sync(
         _say_off(state, f"Clopos refused receipts: {exc}")
         SyncState.objects.filter(id=SyncState.SINGLETON_ID).update(receipts_refused_at=now)
         return changed
-    updates: dict[str, Any] = {"receipts_off_reason": "", "receipts_refused_at": None}
-    if newest is not None:
+    # Only what moved: an idle pass (watermark where it was, receipts on) writes nothing here.
+    updates: dict[str, Any] = {}
+    if state.receipts_off_reason or state.receipts_refused_at is not None:
+        updates.update(receipts_off_reason="", receipts_refused_at=None)
+    if newest is not None and newest != state.receipts_watermark:
         updates["receipts_watermark"] = newest
     if backfill:
         updates["receipts_backfill_completed_at"] = now
-    SyncState.objects.filter(id=SyncState.SINGLETON_ID).update(**updates)
+    if updates:
+        SyncState.objects.filter(id=SyncState.SINGLETON_ID).update(**updates)
     return changed
 
 

@@ -67,14 +67,19 @@ class PassResult:
     error: str = ""
     # What kind of failure (failures.py: failure_kind; the pages translate it), "" when ok.
     error_kind: str = ""
-    # Receipts (receipts.py): read, created or changed, refused; products they named that
-    # /products has not told Pass about yet (a reason to refresh the kitchen's reference data).
+    # Receipts (receipts.py), when the pass walked them (``receipts``): read, created, updated,
+    # unchanged, refused; orders linked to theirs (kitchen.py); products they named that
+    # /products has not told Pass about yet (a reason to refresh the kitchen's reference data);
+    # stop-list entries added, changed or removed.
+    receipts: bool = False
     receipts_read: int = 0
-    receipts_changed: int = 0
+    receipts_created: int = 0
+    receipts_updated: int = 0
+    receipts_unchanged: int = 0
     receipts_skipped: int = 0
     receipts_linked: int = 0
     unknown_products: list[int] = field(default_factory=list)
-    stop_list_changed: bool = False
+    stop_list_changes: int = 0
     warnings: list[str] = field(default_factory=list)
 
     def count(self, stored: StoreResult) -> None:
@@ -104,6 +109,16 @@ class PassResult:
             f"unchanged={self.unchanged} skipped={self.skipped} requests={self.requests} "
             f"seconds={self.seconds:.2f} version={self.data_version} mode={self.mode}"
         )
+        if self.receipts:
+            # After the order counts, so a line's start reads as it always has.
+            line += (
+                f" receipts_created={self.receipts_created}"
+                f" receipts_updated={self.receipts_updated}"
+                f" receipts_unchanged={self.receipts_unchanged}"
+                f" receipts_skipped={self.receipts_skipped}"
+                f" receipts_linked={self.receipts_linked}"
+                f" stop_list_changes={self.stop_list_changes}"
+            )
         if self.reconciled:
             line += " reconciled=1"
         return line

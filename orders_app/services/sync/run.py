@@ -108,8 +108,10 @@ def sync_pass(
         # The kitchen: receipts, their links to orders, stations and products, the stop list.
         changed_receipts = receipts_sync(client=client, now=now, result=result, state=state)
         linked = receipts_link(client=client, now=now, result=result)
-        kitchen_reference_sync(client=client, now=now, result=result)
-        stop_list_sync(client=client, now=now, result=result)
+        # The state read at the pass's start says when each was last done (only this pass,
+        # the lease holder, writes those times), so deciding costs no query.
+        kitchen_reference_sync(client=client, now=now, result=result, state=state)
+        stop_list_sync(client=client, now=now, result=result, state=state)
         if stages_refresh(now=now, receipt_ids=changed_receipts, order_ids=linked):
             result.data_version_moved()
     except StopRequested:

@@ -1,10 +1,14 @@
 """Each order's kitchen stage, kept current on ``Order.stage`` (vocabulary.order_stage says
 what it is; this module only applies it).
 
-An order's stage is derived when its page is written (``stages_apply``, in the page's own
-transaction and data version), and again after the pass for orders whose receipt changed or
-that were just linked to one (``stages_refresh``, which moves the data version when any
-stage moved). Migration 0007 gave the orders already cached their first stage.
+An order's stage is written with the order itself: the page writer (``store.py``) computes it
+with ``stage_next`` from the parsed order, the stage it had and its already-known receipt
+(``receipt_states``), so the INSERT or UPDATE carries it and the page costs no query for it.
+After the pass it is derived again for orders whose receipt changed or that were just linked
+to one (``stages_refresh``, which moves the data version when any stage moved).
+``stages_apply`` is the plain twin of the page writer's derivation (read the written orders
+back, derive, update): tests pin both equal. Migration 0007 gave the orders already cached
+their first stage.
 """
 
 from __future__ import annotations
@@ -23,26 +27,57 @@ from orders_app.vocabulary import order_stage
 BATCH = 2000
 
 
+ReceiptState = tuple[int | None, str]  # a receipt's (status, order_status)
+
+
+def receipt_states(receipt_ids: Iterable[int | None]) -> dict[int, ReceiptState]:
+    """The cached receipts among ``receipt_ids``: id -> (status, order_status); no query when
+    there is none to look for."""
+    wanted = {r for r in receipt_ids if r is not None}
+    if not wanted:
+        return {}
+    rows = Receipt.objects.filter(id__in=wanted).values_list("id", "status", "order_status")
+    return {rid: (status, order_status) for rid, status, order_status in rows}
+
+
+def stage_next(
+    *,
+    status: str,
+    receipt: ReceiptState | None,
+    stage: str,
+    stage_at: datetime | None,
+    updated_at: datetime,
+    now: datetime,
+) -> tuple[str, datetime | None]:
+    """The (stage, stage_at) an order holds once it has ``status`` and ``receipt`` (None: no
+    receipt cached), given the ``stage`` it had (since ``stage_at``; "" for a new order). A
+    first derivation dates from the order's own last change (``updated_at``), a move from
+    ``now``; an unmoved stage keeps its time."""
+    receipt_status, receipt_order_status = receipt or (None, None)
+    new = order_stage(
+        status=status, receipt_status=receipt_status, receipt_order_status=receipt_order_status
+    )
+    if new == stage:
+        return stage, stage_at
+    return new, updated_at if not stage else now
+
+
 def _moves(rows: list[tuple], *, now: datetime) -> dict[tuple[str, datetime], list[int]]:
     """(new stage, since when) -> orders, for the rows (id, status, receipt id, stage,
-    updated_at) whose derived stage differs from the stored one. A first derivation dates from
-    the order's own last change, a move from now."""
-    receipts = {
-        rid: (status, order_status)
-        for rid, status, order_status in Receipt.objects.filter(
-            id__in={r for _, _, r, _, _ in rows if r is not None}
-        ).values_list("id", "status", "order_status")
-    }
+    updated_at) whose derived stage differs from the stored one."""
+    receipts = receipt_states(r for _, _, r, _, _ in rows)
     moves: dict[tuple[str, datetime], list[int]] = defaultdict(list)
     for order_id, status, receipt_id, stage, updated_at in rows:
-        receipt_status, receipt_order_status = receipts.get(receipt_id, (None, None))
-        new = order_stage(
+        new, at = stage_next(
             status=status,
-            receipt_status=receipt_status,
-            receipt_order_status=receipt_order_status,
+            receipt=receipts.get(receipt_id),
+            stage=stage,
+            stage_at=None,
+            updated_at=updated_at,
+            now=now,
         )
         if new != stage:
-            moves[(new, updated_at if not stage else now)].append(order_id)
+            moves[(new, at)].append(order_id)
     return moves
 
 
@@ -57,8 +92,9 @@ _ROW = ("id", "status", "receipt_id", "stage", "updated_at")
 
 
 def stages_apply(*, order_ids: Iterable[int], now: datetime) -> int:
-    """Derive the stages of orders a page just wrote, inside that page's transaction (whose
-    data version bump covers them); how many moved."""
+    """Derive the stages of orders already written, by reading them back (the plain twin of
+    the page writer's ``stage_next``, pinned equal by tests; call it inside the transaction
+    whose data version bump covers them); how many moved."""
     rows = list(Order.objects.filter(id__in=list(order_ids)).values_list(*_ROW))
     return _write(_moves(rows, now=now))
 

@@ -19,7 +19,7 @@ from orders_app.services.sync.bulk_writer import BulkWriter
 from orders_app.services.sync.parsing import Skip
 from orders_app.services.sync.results import StoreResult
 from orders_app.services.sync.skipped import skipped_order_writes
-from orders_app.services.sync.stages import stages_apply
+from orders_app.services.sync.stages import receipt_states, stage_next
 from orders_app.services.sync.version import data_version_bump
 
 logger = logging.getLogger("orders_app.sync")
@@ -27,7 +27,8 @@ logger = logging.getLogger("orders_app.sync")
 # An empty warnings list, its text made once for every order that has none.
 NO_WARNINGS = EncodedJSON([], "[]")
 
-ORDER_FIELDS = ["id", *ParsedOrder.COLUMNS, "parse_warnings", "synced_at"]
+# The kitchen stage is written with the order (stages.stage_next), not derived after it.
+ORDER_FIELDS = ["id", *ParsedOrder.COLUMNS, "parse_warnings", "synced_at", "stage", "stage_at"]
 NEW_ORDERS = BulkWriter(Order, [*ORDER_FIELDS, "first_seen_at"])
 CHANGED_ORDERS = BulkWriter(Order, ORDER_FIELDS)
 ITEMS = BulkWriter(
@@ -57,7 +58,11 @@ EVENTS = BulkWriter(
 
 
 def _order_values(
-    parsed: ParsedOrder, *, now: datetime, first_seen_at: datetime | None = None
+    parsed: ParsedOrder,
+    *,
+    now: datetime,
+    stage: tuple[str, datetime | None],
+    first_seen_at: datetime | None = None,
 ) -> tuple:
     values = (
         parsed.id,
@@ -67,6 +72,7 @@ def _order_values(
         ),
         list(parsed.warnings) if parsed.warnings else NO_WARNINGS,
         now,
+        *stage,
     )
     return values if first_seen_at is None else (*values, first_seen_at)
 
@@ -82,7 +88,9 @@ def store_orders(
 
     New orders are inserted with their items, modifiers and a SEEN event; orders whose content
     hash changed are rewritten and their items replaced (a STATUS event when the status moved);
-    unchanged ones cost only the read of their hashes. ``known_skipped`` is the set of
+    unchanged ones cost only the read of their hashes. Each written order carries its kitchen
+    stage in the same INSERT or UPDATE (derived from the parsed order, the stage it had and its
+    cached receipt, read only when a changed order has one). ``known_skipped`` is the set of
     SkippedOrder ids (None: read them); an order that parses again leaves that list.
     """
     now = now or timezone.now()
@@ -98,7 +106,7 @@ def store_orders(
         {
             row[0]: row[1:]
             for row in Order.objects.filter(id__in=list(latest)).values_list(
-                "id", "content_hash", "status", "updated_at"
+                "id", "content_hash", "status", "updated_at", "receipt_id", "stage", "stage_at"
             )
         }
         if latest
@@ -111,11 +119,12 @@ def store_orders(
         if current is None:
             new.append(order)
             continue
-        current_hash, current_status, current_updated = current
+        current_hash, current_status, current_updated = current[:3]
         if current_hash == order.content_hash or order.updated_at < current_updated:
             result.unchanged += 1  # same content, or an older copy than we have
         else:
             changed.append((order, current_status))
+    receipts = receipt_states(existing[p.id][3] for p, _ in changed)
 
     if known_skipped is None:
         known_skipped = set(SkippedOrder.objects.values_list("remote_id", flat=True))
@@ -129,10 +138,20 @@ def store_orders(
     with transaction.atomic():
         if new:
             with indexed_in_one_go([p.id for p in new]):
-                NEW_ORDERS.insert([_order_values(p, now=now, first_seen_at=now) for p in new])
+                NEW_ORDERS.insert(
+                    [
+                        _order_values(p, now=now, stage=_stage(p, None, now=now), first_seen_at=now)
+                        for p in new
+                    ]
+                )
         if changed:
             ids = [p.id for p, _ in changed]
-            CHANGED_ORDERS.update([_order_values(p, now=now) for p, _ in changed])
+            CHANGED_ORDERS.update(
+                [
+                    _order_values(p, now=now, stage=_stage(p, existing[p.id], receipts, now=now))
+                    for p, _ in changed
+                ]
+            )
             OrderItemModifier.objects.filter(item__order_id__in=ids).delete()
             OrderItem.objects.filter(order_id__in=ids).delete()
         _insert_items([*new, *(p for p, _ in changed)])
@@ -150,8 +169,6 @@ def store_orders(
         for write in skipped_writes:
             write()
         if new or changed:
-            # The kitchen stage moves with its order, in the same commit and version.
-            stages_apply(order_ids=[*(p.id for p in new), *(p.id for p, _ in changed)], now=now)
             data_version_bump()
             result.changed = True
     # Only once the transaction committed: the set mirrors what the database holds.
@@ -160,6 +177,31 @@ def store_orders(
     result.created = len(new)
     result.updated = len(changed)
     return result
+
+
+def _stage(
+    parsed: ParsedOrder,
+    current: tuple | None,
+    receipts: dict | None = None,
+    *,
+    now: datetime,
+) -> tuple[str, datetime | None]:
+    """The (stage, stage_at) an order is written with: a new one (``current`` None) has no
+    receipt yet; a changed one keeps its receipt (``receipts``: the cached ones) and its
+    stage's time unless the stage moved."""
+    if current is None:
+        receipt, stage, stage_at = None, "", None
+    else:
+        receipt_id, stage, stage_at = current[3:]
+        receipt = (receipts or {}).get(receipt_id)
+    return stage_next(
+        status=parsed.status,
+        receipt=receipt,
+        stage=stage,
+        stage_at=stage_at,
+        updated_at=parsed.updated_at,
+        now=now,
+    )
 
 
 def store_page(
