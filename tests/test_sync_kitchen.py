@@ -86,6 +86,43 @@ def test_received_orders_are_linked_to_their_receipts_a_few_per_pass(simulator, 
         assert order.receipt_id is None
 
 
+def test_orders_whose_receipt_never_comes_cannot_eat_the_rate_budget(simulator, kitchen_client):
+    from orders_app.services.sync.kitchen import RECEIPT_LINKS_PER_PASS
+
+    sim = simulator.simulator
+    client = kitchen_client(simulator)
+    sync_pass(client=client)
+    now = timezone.now()
+    ids = sim.order_ids()[:20]
+
+    def unlinked(*, young_checked: float, old_checked: float) -> list[int]:
+        """Twenty accepted orders without a receipt, half 10 minutes old, half 2 hours; the
+        order ids the next pass asks Clopos about."""
+        for n, order_id in enumerate(ids):
+            young = n % 2 == 1
+            Order.objects.filter(id=order_id).update(
+                status="RECEIVED",
+                receipt_id=None,
+                receipt_checked_at=now - timedelta(minutes=young_checked if young else old_checked),
+                created_at=now - timedelta(minutes=10 if young else 120),
+            )
+        sim.reset_log()
+        sync_pass(client=client, now=now)
+        return [
+            int(e.path.rsplit("/", 1)[1])
+            for e in list(sim.request_log)
+            if e.path.startswith("/orders/")
+        ]
+
+    # All due: only RECEIPT_LINKS_PER_PASS requests, the newest orders first.
+    asked = unlinked(young_checked=60, old_checked=60)
+    assert len(asked) == RECEIPT_LINKS_PER_PASS == 2
+    assert all(Order.objects.get(id=i).created_at > now - timedelta(minutes=30) for i in asked)
+    # Young ones asked a minute ago are not due; old ones asked 3 minutes ago wait 15.
+    assert unlinked(young_checked=1, old_checked=3) == []
+    assert len(unlinked(young_checked=1, old_checked=16)) == 2
+
+
 def test_an_idle_pass_costs_one_receipts_request(simulator, kitchen_client):
     sim = simulator.simulator
     client = kitchen_client(simulator)

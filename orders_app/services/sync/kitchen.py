@@ -1,7 +1,8 @@
 """The kitchen's other data, each on its own cadence within a pass (docs/clopos.md §4–§6):
 
 - order ↔ receipt links: RECEIVED orders not yet linked ask ``GET /orders/{id}?with[0]=receipt``,
-  at most RECEIPT_LINKS_PER_PASS per pass, each order again only after RECEIPT_RECHECK;
+  at most RECEIPT_LINKS_PER_PASS per pass, each order again only after RECEIPT_RECHECK (then
+  RECEIPT_RECHECK_OLD once it is older than RECEIPT_YOUNG);
 - stations and products (``/stations``, ``/products``): daily, and at once when a receipt names a
   product Pass has not heard of;
 - the stop list (``/products/stop-list``): every SYNC_STOPLIST_SECONDS.
@@ -29,8 +30,14 @@ from orders_app.services.sync.version import data_version_bump
 
 logger = logging.getLogger("orders_app.sync")
 
-RECEIPT_LINKS_PER_PASS = 5
+# Asking for an order's receipt is one request per order: bounded so that orders whose receipt
+# never comes cannot eat the rate budget. At most this many a pass (12 a minute at the default
+# SYNC_INTERVAL), newest first; an order is asked again after RECEIPT_RECHECK while young, then
+# after RECEIPT_RECHECK_OLD.
+RECEIPT_LINKS_PER_PASS = 2
 RECEIPT_RECHECK = timedelta(minutes=2)
+RECEIPT_RECHECK_OLD = timedelta(minutes=15)
+RECEIPT_YOUNG = timedelta(minutes=30)
 KITCHEN_REFERENCE_EVERY = timedelta(days=1)
 
 
@@ -52,7 +59,9 @@ def receipts_link(*, client: Any, now: datetime, result: PassResult) -> list[int
     due = (
         Order.objects.filter(status="RECEIVED", receipt_id__isnull=True, created_at__gte=window)
         .filter(
-            Q(receipt_checked_at__isnull=True) | Q(receipt_checked_at__lt=now - RECEIPT_RECHECK)
+            Q(receipt_checked_at__isnull=True)
+            | Q(receipt_checked_at__lt=now - RECEIPT_RECHECK, created_at__gte=now - RECEIPT_YOUNG)
+            | Q(receipt_checked_at__lt=now - RECEIPT_RECHECK_OLD)
         )
         .order_by("-created_at")
         .values_list("id", flat=True)[:RECEIPT_LINKS_PER_PASS]
