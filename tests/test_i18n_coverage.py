@@ -15,13 +15,29 @@ from html.parser import HTMLParser
 import pytest
 from django.utils import timezone
 
-from orders_app.models import Order, OrderItem, OrderItemModifier, SaleType, Venue, WallKey
+from orders_app.models import (
+    Order,
+    OrderEvent,
+    OrderItem,
+    OrderItemModifier,
+    Product,
+    Receipt,
+    ReceiptItem,
+    SaleType,
+    Station,
+    StopListEntry,
+    Venue,
+    WallKey,
+)
 from orders_app.services.wall_keys import wall_key_create, wall_key_revoke
 from tests.fixtures.orders import make_order, mark_failing, mark_synced
 
 # Names that are the same in every language: the product, the POS, the file format; and the
-# URL parameters a notice quotes as typed (the tests' wall link asks for channel=bad!).
-NAMES = {"pass", "clopos", "csv", "uuid", "id", "p", "javascript", "channel", "bad", "mgr"}
+# URL parameters a notice quotes as typed (the tests' wall links ask for channel=bad! and
+# station=bad).
+NAMES = {
+    "pass", "clopos", "csv", "uuid", "id", "p", "javascript", "channel", "station", "bad", "mgr",
+}  # fmt: skip
 # Words Azerbaijani shares with English, checked by hand: "kiosk" (kiosk açarı).
 SHARED_WITH_AZERBAIJANI = {"kiosk"}
 # Attributes whose values people read (or hear, from a screen reader).
@@ -90,7 +106,7 @@ def read_words(html: str) -> set[str]:
 def data_words() -> set[str]:
     """Every word the cached data holds (names, notes, channels, ...): shown as given."""
     texts: list[str] = []
-    for model in (Order, OrderItem, OrderItemModifier, Venue, SaleType):
+    for model in (Order, OrderItem, OrderItemModifier, Venue, SaleType, Station, Product):
         for row in model.objects.values():
             texts += [str(v) for v in row.values() if isinstance(v, str)]
     return {w.lower().strip("'") for w in WORD.findall(" ".join(texts))}
@@ -149,6 +165,27 @@ def english_restaurant(db):
         type="WEB_ORDER",
         integration="web_shop",
     )
+    # The kitchen: stations, products with cooking times, the stop list, a dine-in table, and
+    # an acceptance on the timeline (the insights' figures).
+    Station.objects.create(id=1, name="Grill")
+    Station.objects.create(id=2, name="Bar", kitchen=False)
+    Product.objects.create(id=100, name="Cheeseburger Deluxe", station_id=1, cooking_time=15)
+    Product.objects.create(id=101, name="Sweet potato fries", station_id=2)
+    StopListEntry.objects.create(product_id=100, limit=0)
+    StopListEntry.objects.create(product_id=101, limit=3)
+    table = Receipt.objects.create(
+        id=5001, status=1, order_status="IN_PROGRESS", table_id=7, guests=2, created_at=now
+    )
+    ReceiptItem.objects.create(
+        receipt=table, position=0, product_id=100, name="Cheeseburger Deluxe", station_id=1
+    )
+    OrderEvent.objects.create(
+        order_id=102,
+        kind="status",
+        from_status="PENDING",
+        to_status="RECEIVED",
+        observed_at=now - timedelta(minutes=29),
+    )
     mark_synced(ago=3)
 
 
@@ -178,9 +215,21 @@ def _pages(client, django_user_model) -> dict[str, str]:
         "/wall/?status=PENDING&status=RECEIVED&status=DELIVERED&status=IGNORE&channel=bad%21"
     ).content.decode()
     pages["wall venue"] = client.get("/wall/?venue=9").content.decode()
+    pages["wall kitchen"] = client.get("/wall/?tickets=all&stats=1").content.decode()
+    pages["wall station"] = client.get("/wall/?station=1&station=bad").content.decode()
+    pages["pickup"] = client.get("/pickup/?channel=bad%21").content.decode()
+    pages["insights"] = client.get("/insights/").content.decode()
+    pages["insights bad"] = client.get(
+        "/insights/?from=yesterday&to=2026-13-01&venue=x"
+    ).content.decode()
+    pages["insights empty"] = client.get(
+        "/insights/?from=2020-01-01&to=2020-01-07"
+    ).content.decode()
+    pages["board from insights"] = client.get("/?hour=12&weekday=1&sale_type=3").content.decode()
     mark_failing()
     pages["board failing"] = client.get("/").content.decode()
     pages["wall failing"] = client.get("/wall/").content.decode()
+    pages["pickup failing"] = client.get("/pickup/").content.decode()
     client.logout()
     WallKey.objects.filter(name="kitchen").delete()  # the page set is rendered once per language
     created = wall_key_create(name="kitchen")
