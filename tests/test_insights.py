@@ -10,13 +10,21 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from orders_app.models import OrderEvent, Receipt, ReceiptEvent
-from orders_app.selectors.insights import Distribution, InsightFilters, insights
+from orders_app.selectors.insights import Distribution, InsightFilters, rollup_days
+from orders_app.selectors.insights import insights as read_insights
+from orders_app.services.insight_rollups import ensure_days
 from tests.fixtures.orders import make_order, mark_synced
 
 pytestmark = pytest.mark.django_db
 
 BAKU = ZoneInfo("Asia/Baku")
 MONDAY = date(2026, 2, 2)  # the fixed clock's day (tests/fixtures/clock.py)
+
+
+def insights(filters: InsightFilters, *, today: date):
+    """What the page does: fill the days' rollups where out of date, then read them."""
+    ensure_days(rollup_days(filters))
+    return read_insights(filters, today=today)
 
 
 def at(day: date, hh: int, mm: int = 0, ss: int = 0) -> datetime:
@@ -349,10 +357,79 @@ def test_the_csv_equals_the_tables(restaurant, manager):
     assert bad.status_code == 400 and "table" in bad.content.decode()
 
 
-def test_the_page_costs_a_fixed_number_of_queries(
+def test_the_page_costs_a_fixed_number_of_queries_once_its_days_are_filled(
     restaurant, manager, django_assert_max_num_queries
 ):
-    # session, user, the figures (acceptance, kitchen, hours, sale types, items, modifiers,
-    # sale type and venue names), sync health, channels and venues for the form.
-    with django_assert_max_num_queries(16):
+    assert manager.get("/insights/").status_code == 200  # fills the days it reads
+    # session, user, the days' state, the figures (acceptance, kitchen, hours, sale types,
+    # items and their total, modifiers, sale type and venue names), sync health, channels and
+    # venues for the form.
+    with django_assert_max_num_queries(17):
         assert manager.get("/insights/").status_code == 200
+
+
+def test_a_cold_fill_costs_a_few_queries_a_week(restaurant, django_assert_max_num_queries):
+    from orders_app.services.insight_rollups import CHUNK_DAYS
+
+    filters = InsightFilters(date_from=MONDAY - timedelta(days=89), date_to=MONDAY)
+    days = rollup_days(filters)
+    chunks = -(-len(days) // CHUNK_DAYS)
+    # per chunk: the lock (2), the days' state, delete, 4 aggregates, insert, state upsert
+    with django_assert_max_num_queries(1 + chunks * 12):
+        assert ensure_days(days) == len(days)
+    with django_assert_max_num_queries(1):
+        assert ensure_days(days) == 0  # all current: one read
+
+
+def test_the_sync_marks_the_days_it_changes_so_no_figure_is_stale(simulator, settings, db):
+    from orders_app.clopos.client import CloposClient
+    from orders_app.clopos.config import ClientSettings
+    from orders_app.models import InsightDay, Order
+    from orders_app.services.sync import sync_pass
+
+    sim = simulator.simulator
+    client = CloposClient(
+        ClientSettings(
+            base_url=simulator.base_url,
+            **settings.CLOPOS_DEMO_CREDENTIALS,
+            requests_per_minute=300,
+            page_size=50,
+            max_retries=0,
+            timeout=5,
+            backoff_base=0.0,
+        ),
+        sleep=lambda _seconds: None,
+    )
+    try:
+        sync_pass(client=client)
+        filters = InsightFilters(date_from=MONDAY - timedelta(days=6), date_to=MONDAY)
+        first = insights(filters, today=MONDAY)
+        assert first.orders == Order.objects.filter(created_at__date__gte=filters.date_from).count()
+        before = InsightDay.objects.get(day=MONDAY)
+        assert before.filled == before.dirty
+        created = sim.add_order()
+        sim.clock.advance(2)
+        sync_pass(client=client)
+        after = InsightDay.objects.get(day=MONDAY)
+        assert after.dirty > after.filled  # the sync marked the day
+        again = insights(filters, today=MONDAY)
+        assert again.orders == first.orders + 1
+        assert Order.objects.filter(id=created["id"]).exists()
+        # Accepting it moves the figures too.
+        sim.set_status(created["id"], "RECEIVED")
+        sim.clock.advance(2)
+        sync_pass(client=client)
+        accepted = insights(filters, today=MONDAY)
+        assert accepted.accepted == again.accepted + 1
+    finally:
+        client.close()
+
+
+def test_a_changed_time_zone_fills_every_day_again(restaurant, settings):
+    from orders_app.services.insight_rollups import stale_days
+
+    days = rollup_days(WEEKEND)
+    ensure_days(days)
+    assert stale_days(days) == []
+    settings.TIME_ZONE = "Europe/Moscow"
+    assert stale_days(days) == days

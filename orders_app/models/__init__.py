@@ -317,6 +317,7 @@ class WallKey(models.Model):
 
 
 # The kitchen's models live in their own module; Django finds them through this package.
+from orders_app.models.insights import InsightDay, InsightRow  # noqa: E402, F401 - re-exported
 from orders_app.models.kitchen import (  # noqa: E402, F401 - re-exported
     Product,
     Receipt,

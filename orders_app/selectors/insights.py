@@ -34,12 +34,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils.translation import gettext, pgettext
 
-from orders_app.models import Order, OrderEvent, OrderItem, OrderItemModifier, SaleType, Venue
-from orders_app.models.kitchen import Receipt, ReceiptEvent
-from orders_app.selectors.local_time import local_hour_sql, seconds_between_sql, sqlite_shifted
+from orders_app.buckets import bucket_sql, width
+from orders_app.models import InsightRow, Order, OrderEvent, SaleType, Venue
+from orders_app.selectors.local_time import seconds_between_sql
 from orders_app.selectors.order_filters import BoardFilters, local_midnight, order_filter_q
 from orders_app.selectors.thresholds import age_thresholds
 from orders_app.vocabulary import sale_kind, wall_channel_label
@@ -47,7 +47,6 @@ from orders_app.vocabulary import sale_kind, wall_channel_label
 DEFAULT_DAYS = 7
 BASELINE_WEEKS = 4
 TOP_ITEMS = 15
-FINE_BUCKET, FINE_LIMIT, COARSE_BUCKET = 5, 600, 60
 WEEKDAYS = (1, 2, 3, 4, 5, 6, 7)
 
 
@@ -103,7 +102,7 @@ class Distribution:
         for start, n in self.buckets:
             seen += n
             if seen >= rank:
-                return start + _width(start) / 2
+                return start + width(start) / 2
         return None  # pragma: no cover - the loop always reaches the rank
 
     @property
@@ -128,19 +127,6 @@ def _count(value) -> Decimal:
     number = Decimal(str(value if value is not None else 0))
     return (
         number.quantize(Decimal(1)) if number == number.to_integral_value() else number.normalize()
-    )
-
-
-def _width(start: int) -> int:
-    return FINE_BUCKET if start < FINE_LIMIT else COARSE_BUCKET
-
-
-def _bucket_sql(seconds: str) -> str:
-    """SQL: the bucket start of a duration in seconds (negative ones, from clock skew, are 0)."""
-    return (
-        f"CASE WHEN {seconds} < 0 THEN 0 "
-        f"WHEN {seconds} < {FINE_LIMIT} THEN ({seconds} / {FINE_BUCKET}) * {FINE_BUCKET} "
-        f"ELSE ({seconds} / {COARSE_BUCKET}) * {COARSE_BUCKET} END"
     )
 
 
@@ -297,7 +283,7 @@ def _acceptance(
     seconds = seconds_between_sql("a.accepted_at", "a.created_at")
     sql = (
         f"SELECT a.channel, a.venue_id, a.status, "
-        f"CASE WHEN a.accepted_at IS NULL THEN NULL ELSE {_bucket_sql(seconds)} END, "
+        f"CASE WHEN a.accepted_at IS NULL THEN NULL ELSE {bucket_sql(seconds)} END, "
         f"CASE WHEN a.accepted_at IS NOT NULL AND {seconds} > %s THEN 1 ELSE 0 END, COUNT(*) "
         f"FROM (SELECT o.venue_id, o.status, o.created_at, {_channel_sql()} AS channel, "
         f"{_accepted_at_sql()} AS accepted_at FROM {orders} o) a "
@@ -306,89 +292,80 @@ def _acceptance(
     return _rows(sql, [late_seconds, *params])
 
 
+def _scoped(kind: str, filters: InsightFilters, *, date_from: date | None = None):
+    """The rollup rows of ``kind`` for the range (from ``date_from`` when given) and filters:
+    the board's meaning, a channel being an order type or an integration."""
+    qs = InsightRow.objects.filter(
+        kind=kind, day__gte=date_from or filters.date_from, day__lte=filters.date_to
+    )
+    if filters.venue is not None:
+        qs = qs.filter(venue_id=filters.venue)
+    if filters.channel:
+        qs = qs.filter(Q(type=filters.channel) | Q(integration=filters.channel))
+    return qs.order_by()
+
+
+def _acceptance_rows(filters: InsightFilters) -> list[tuple]:
+    """(channel, venue, status, bucket or None, late, count), from the rollups."""
+    rows = (
+        _scoped("accept", filters)
+        .values_list("type", "integration", "venue_id", "status", "bucket", "late")
+        .annotate(n=Sum("orders"))
+    )
+    return [
+        (integration or type_, venue, status, bucket, late, n)
+        for type_, integration, venue, status, bucket, late, n in rows
+    ]
+
+
 def _kitchen(filters: InsightFilters) -> list[tuple]:
     """(prep bucket or None, handover bucket or None, receipts, totals counted, totals sum)."""
-    orders, params = _orders_sql(filters.board())
-    events, receipts = _table(ReceiptEvent), _table(Receipt)
-    ready = (
-        f"(SELECT MIN(x.observed_at) FROM {events} x WHERE x.receipt_id = o.receipt_id "
-        f"AND x.kind = 'order_status' AND x.to_value = 'READY')"
+    return list(
+        _scoped("kitchen", filters)
+        .values_list("bucket", "bucket2")
+        .annotate(n=Sum("orders"), counted=Sum("amount_count"), summed=Sum("amount"))
     )
-    done = (
-        f"(SELECT MIN(x.observed_at) FROM {events} x WHERE x.receipt_id = o.receipt_id "
-        f"AND (x.kind = 'closed' OR (x.kind = 'order_status' "
-        f"AND x.to_value IN ('PICKED_UP', 'COMPLETED'))))"
-    )
-    prep = seconds_between_sql("k.ready_at", "k.started_at")
-    handover = seconds_between_sql("k.done_at", "k.ready_at")
-    sql = (
-        f"SELECT CASE WHEN k.ready_at IS NULL OR k.started_at IS NULL THEN NULL "
-        f"ELSE {_bucket_sql(prep)} END, "
-        f"CASE WHEN k.ready_at IS NULL OR k.done_at IS NULL OR k.done_at < k.ready_at THEN NULL "
-        f"ELSE {_bucket_sql(handover)} END, "
-        f"COUNT(*), COUNT(k.total), SUM(k.total) "
-        f"FROM (SELECT r.total, COALESCE({_accepted_at_sql()}, r.created_at) AS started_at, "
-        f"{ready} AS ready_at, {done} AS done_at "
-        f"FROM {orders} o JOIN {receipts} r ON r.id = o.receipt_id "
-        f"WHERE o.status <> 'IGNORE') k GROUP BY 1, 2"
-    )
-    return _rows(sql, params)
-
-
-def _local_date_sql(column: str, *, start, end) -> tuple[str, list]:
-    if connection.vendor == "postgresql":
-        return f"CAST(({column} AT TIME ZONE %s) AS DATE)", [settings.TIME_ZONE]
-    shifted, params = sqlite_shifted(column, start, end)
-    return f"date({shifted})", params
 
 
 def _by_date_and_hour(filters: InsightFilters) -> list[tuple[date, int, int]]:
     """(local date, local hour, orders) over the range and the 4 weeks before it."""
     base_from = filters.date_from - timedelta(weeks=BASELINE_WEEKS)
-    board = BoardFilters(
-        date_from=base_from, date_to=filters.date_to, venue=filters.venue, channel=filters.channel
+    rows = (
+        _scoped("hour", filters, date_from=base_from)
+        .values_list("day", "hour")
+        .annotate(n=Sum("orders"))
     )
-    orders, params = _orders_sql(board)
-    start, end = local_midnight(base_from), local_midnight(filters.date_to + timedelta(days=1))
-    day_sql, day_params = _local_date_sql("o.created_at", start=start, end=end)
-    hour_sql, hour_params = local_hour_sql("o.created_at", start=start, end=end)
-    sql = f"SELECT {day_sql}, {hour_sql}, COUNT(*) FROM {orders} o GROUP BY 1, 2"
-    rows = []
-    for day, hour, count in _rows(sql, [*day_params, *hour_params, *params]):
-        if isinstance(day, str):
-            day = date.fromisoformat(day)
-        rows.append((day, int(hour), count))
-    return rows
+    return [(day, int(hour), n) for day, hour, n in rows]
 
 
 def _mix(filters: InsightFilters) -> list[tuple]:
-    orders, params = _orders_sql(filters.board())
-    return _rows(f"SELECT o.sale_type_id, COUNT(*) FROM {orders} o GROUP BY 1", params)
+    return list(_scoped("sale", filters).values_list("sale_type_id").annotate(n=Sum("orders")))
+
+
+def _top(kind: str, filters: InsightFilters) -> list[tuple]:
+    rows = (
+        _scoped(kind, filters)
+        .values_list("name")
+        .annotate(total=Sum("count"), n=Sum("orders"))
+        .order_by("-total", "name")[:TOP_ITEMS]
+    )
+    return [(name, _count(total), n) for name, total, n in rows]
 
 
 def _items(filters: InsightFilters) -> tuple[list[tuple], Decimal]:
-    orders, params = _orders_sql(filters.board())
-    items = _table(OrderItem)
-    sql = (
-        f"SELECT i.name, SUM(i.count), COUNT(DISTINCT i.order_id), SUM(SUM(i.count)) OVER () "
-        f"FROM {items} i JOIN {orders} o ON o.id = i.order_id WHERE o.status <> 'IGNORE' "
-        f"GROUP BY i.name ORDER BY 2 DESC, 1 LIMIT {TOP_ITEMS}"
-    )
-    rows = _rows(sql, params)
-    total = _count(rows[0][3]) if rows else Decimal(0)
-    return [(name, _count(count), n) for name, count, n, _ in rows], total
+    total = _scoped("item", filters).aggregate(total=Sum("count"))["total"]
+    return _top("item", filters), _count(total)
 
 
 def _modifiers(filters: InsightFilters) -> list[tuple]:
-    orders, params = _orders_sql(filters.board())
-    items, mods = _table(OrderItem), _table(OrderItemModifier)
-    sql = (
-        f"SELECT m.name, SUM(COALESCE(m.count, 1) * i.count), COUNT(DISTINCT i.order_id) "
-        f"FROM {mods} m JOIN {items} i ON i.id = m.item_id JOIN {orders} o ON o.id = i.order_id "
-        f"WHERE o.status <> 'IGNORE' AND m.name <> '' "
-        f"GROUP BY m.name ORDER BY 2 DESC, 1 LIMIT {TOP_ITEMS}"
-    )
-    return [(name, _count(count), n) for name, count, n in _rows(sql, params)]
+    return _top("mod", filters)
+
+
+def rollup_days(filters: InsightFilters) -> list[date]:
+    """The local days the page for ``filters`` reads: the range and the 4 weeks before it
+    (services/insight_rollups.ensure_days fills them first)."""
+    first = filters.date_from - timedelta(weeks=BASELINE_WEEKS)
+    return [first + timedelta(days=n) for n in range((filters.date_to - first).days + 1)]
 
 
 def _hourly(
@@ -450,7 +427,7 @@ def insights(filters: InsightFilters, *, today: date) -> Insights:
     venues: dict[int | None, dict] = {}
     totals = {"orders": 0, "ignored": 0, "pending": 0, "accepted": 0, "late": 0}
     accept: dict[int, int] = defaultdict(int)
-    for channel, venue_id, status, bucket, late, count in _acceptance(filters, late_seconds):
+    for channel, venue_id, status, bucket, late, count in _acceptance_rows(filters):
         for key, table in ((channel or "", channels), (venue_id, venues)):
             row = table.setdefault(key, {"orders": 0, "ignored": 0, "late": 0, "accept": {}})
             row["orders"] += count

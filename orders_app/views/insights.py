@@ -23,8 +23,9 @@ from orders_app import charts
 from orders_app.formatting import percent, span
 from orders_app.forms.insights import EXPORT_TABLES, InsightsForm
 from orders_app.selectors.board import channel_choices, venue_choices
-from orders_app.selectors.insights import InsightFilters, Insights, insights
+from orders_app.selectors.insights import InsightFilters, Insights, insights, rollup_days
 from orders_app.selectors.sync import sync_health
+from orders_app.services.insight_rollups import ensure_days
 from orders_app.views.board import manager_required
 from orders_app.views.http import HtmxHttpRequest, no_store
 
@@ -143,6 +144,7 @@ def insights_page(request: HtmxHttpRequest) -> HttpResponse:
     form = InsightsForm(request.GET, today=today)
     valid = form.is_valid()
     filters = form.filters()
+    ensure_days(rollup_days(filters))  # the days' rollups, filled where out of date
     data = insights(filters, today=today)
     health = sync_health()
     context = {
@@ -245,6 +247,7 @@ def insights_export(request: HtmxHttpRequest) -> HttpResponse:
             )
         )
     filters = form.filters()
+    ensure_days(rollup_days(filters))
     writer = csv.writer(_Echo())
     body = "\ufeff" + "".join(
         writer.writerow(row) for row in export_rows(insights(filters, today=today), table)

@@ -24,6 +24,7 @@ from orders_app.clopos.errors import CloposError
 from orders_app.clopos.payloads.readers import to_int
 from orders_app.clopos.payloads.reference import parse_product, parse_station, parse_stop_entry
 from orders_app.models import Order, Product, Station, StopListEntry, SyncState
+from orders_app.services.insight_rollups import local_day, mark_dirty
 from orders_app.services.sync.reference import parse_each
 from orders_app.services.sync.results import PassResult
 from orders_app.services.sync.version import data_version_bump
@@ -77,6 +78,10 @@ def receipts_link(*, client: Any, now: datetime, result: PassResult) -> list[int
             linked.append(order_id)
     if linked:
         data_version_bump()
+        mark_dirty(
+            local_day(created)
+            for created in Order.objects.filter(id__in=linked).values_list("created_at", flat=True)
+        )
         result.data_version_moved()
     return linked
 

@@ -32,6 +32,7 @@ from orders_app.clopos.paging import DEFAULT_MAX_PAGES, walk_pages
 from orders_app.clopos.payloads.readers import PayloadError
 from orders_app.clopos.payloads.receipt import ParsedReceipt, parse_receipt
 from orders_app.models import Product, Receipt, ReceiptEvent, ReceiptItem, SyncState
+from orders_app.services.insight_rollups import mark_dirty_for_receipts
 from orders_app.services.sync.bulk_writer import BulkWriter
 from orders_app.services.sync.results import PassResult
 from orders_app.services.sync.version import data_version_bump
@@ -203,6 +204,8 @@ def receipts_store(parsed: list[ParsedReceipt], *, now: datetime) -> ReceiptsSto
         ]
         EVENTS.insert(events)
         data_version_bump()
+        # Totals and kitchen timings of the linked orders' days changed.
+        mark_dirty_for_receipts(r.id for r in written)
     stored.unknown_products = product_ids - set(products)
     stored.created, stored.updated = len(new), len(changed)
     stored.changed_ids = {r.id for r in written}

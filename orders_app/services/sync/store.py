@@ -14,6 +14,7 @@ from django.utils import timezone
 from orders_app.clopos.jsontext import EncodedJSON, json_or_null
 from orders_app.clopos.payloads import ParsedOrder, compact
 from orders_app.models import Order, OrderEvent, OrderItem, OrderItemModifier, SkippedOrder
+from orders_app.services.insight_rollups import local_day, mark_dirty
 from orders_app.services.search_index import indexed_in_one_go
 from orders_app.services.sync.bulk_writer import BulkWriter
 from orders_app.services.sync.parsing import Skip
@@ -106,7 +107,14 @@ def store_orders(
         {
             row[0]: row[1:]
             for row in Order.objects.filter(id__in=list(latest)).values_list(
-                "id", "content_hash", "status", "updated_at", "receipt_id", "stage", "stage_at"
+                "id",
+                "content_hash",
+                "status",
+                "updated_at",
+                "receipt_id",
+                "stage",
+                "stage_at",
+                "created_at",
             )
         }
         if latest
@@ -170,6 +178,12 @@ def store_orders(
             write()
         if new or changed:
             data_version_bump()
+            # The insights' rows of these orders' days (the day they were, too) are stale.
+            mark_dirty(
+                [local_day(p.created_at) for p in new]
+                + [local_day(p.created_at) for p, _ in changed]
+                + [local_day(existing[p.id][6]) for p, _ in changed]
+            )
             result.changed = True
     # Only once the transaction committed: the set mirrors what the database holds.
     known_skipped.difference_update(recovered)
@@ -192,7 +206,7 @@ def _stage(
     if current is None:
         receipt, stage, stage_at = None, "", None
     else:
-        receipt_id, stage, stage_at = current[3:]
+        receipt_id, stage, stage_at = current[3:6]
         receipt = (receipts or {}).get(receipt_id)
     return stage_next(
         status=parsed.status,
