@@ -19,9 +19,13 @@ What is measured, and how (the page says the same next to each figure):
 - **Average receipt**: Clopos's receipt ``total`` (divided by MONEY_DIVISOR when shown) over the
   orders that have a receipt.
 
-Durations are grouped by the database into buckets (5 s under 10 minutes, then 60 s), and
-percentiles are read from those counts: no order is loaded into Python. A figure is the middle
-of its bucket.
+Durations are grouped by the database into buckets (orders_app/buckets.py: 5 s under 10
+minutes, then 60 s), and percentiles are read from those counts: no order is loaded into
+Python. A figure is the middle of its bucket.
+
+The page's figures are read from the daily rollups (models/insights.py), which the view has
+filled for the days it reads (services/insight_rollups.ensure_days); ``day_summary`` (the wall's
+stats strip, today only) reads the orders directly.
 """
 
 from __future__ import annotations
