@@ -311,6 +311,26 @@ def main() -> int:
                 # The top items (ties at the cut may differ in order, not in counts).
                 and all(dict(figures["all_items"]).get(i.name) == i.count for i in ours.items)
             )
+            if not same:
+                checks = {
+                    "orders": (ours.orders, figures["orders"]),
+                    "ignored": (ours.ignored, figures["ignored"]),
+                    "hours": (
+                        {h.hour: h.count for h in ours.hourly if h.count},
+                        figures["hours"],
+                    ),
+                    "channels": (
+                        {c.channel: c.orders for c in ours.channels},
+                        figures["channel_counts"],
+                    ),
+                    "items": (
+                        [(i.name, i.count) for i in ours.items],
+                        [(i.name, dict(figures["all_items"]).get(i.name)) for i in ours.items],
+                    ),
+                }
+                for name, (a, b) in checks.items():
+                    if a != b:
+                        print(f"  differs: {name}: ours {a} / baseline {b}", flush=True)
             # Percentiles: ours is the middle of a 5 s (60 s past 10 min) bucket.
             close = all(
                 # half a bucket, and half a second of rounding

@@ -433,3 +433,22 @@ def test_a_changed_time_zone_fills_every_day_again(restaurant, settings):
     assert stale_days(days) == []
     settings.TIME_ZONE = "Europe/Moscow"
     assert stale_days(days) == days
+
+
+def test_the_sync_loop_warms_past_days_a_week_at_a_time_and_leaves_today(
+    restaurant, django_assert_max_num_queries
+):
+    from orders_app.models import InsightDay
+    from orders_app.services.insight_rollups import CHUNK_DAYS, WARM_DAYS, stale_days, warm
+
+    assert warm(today=MONDAY) == CHUNK_DAYS
+    filled = set(InsightDay.objects.filter(filled__isnull=False).values_list("day", flat=True))
+    assert filled - {date(1970, 1, 1)} == {
+        MONDAY - timedelta(days=n) for n in range(1, CHUNK_DAYS + 1)
+    }
+    while warm(today=MONDAY):
+        pass
+    past = [MONDAY - timedelta(days=n) for n in range(1, WARM_DAYS + 1)]
+    assert stale_days(past) == [] and stale_days([MONDAY]) == [MONDAY]
+    with django_assert_max_num_queries(1):
+        assert warm(today=MONDAY) == 0

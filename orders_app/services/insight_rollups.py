@@ -17,6 +17,7 @@ past it, so the day is filled again on the next visit. A day is never shown stal
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
@@ -39,6 +40,8 @@ from orders_app.models import (
 from orders_app.selectors.local_time import local_hour_sql, seconds_between_sql, sqlite_shifted
 from orders_app.selectors.order_filters import local_midnight
 from orders_app.selectors.thresholds import age_thresholds
+
+logger = logging.getLogger("orders_app.sync")
 
 FORMAT = 1  # bump when what a row means changes: every day is filled again
 CHUNK_DAYS = 7
@@ -125,6 +128,30 @@ def ensure_days(days: Iterable[date]) -> int:
     if chunk:
         filled += _fill(chunk)
     return filled
+
+
+WARM_DAYS = 118  # what a 90-day page reads: the range and the 4 weeks before it
+
+
+def warm(*, today: date | None = None) -> int:
+    """Between sync passes (``sync_orders --loop``): fill one chunk of the past days a page
+    reads whose rows are missing or dirty, newest first, so managers rarely wait for a cold
+    fill. Today is left to the page (it changes with every pass). One query when all is
+    current; a failure is logged and left for the next pass."""
+    from django.db import DatabaseError
+    from django.utils import timezone
+
+    today = today or timezone.localdate()
+    days = [today - timedelta(days=n) for n in range(1, WARM_DAYS + 1)]
+    try:
+        stale = stale_days(days)
+        if not stale:
+            return 0
+        newest = stale[-CHUNK_DAYS:]
+        return _fill([d for d in newest if newest[-1] - d < timedelta(days=CHUNK_DAYS)])
+    except DatabaseError as exc:
+        logger.warning("insights_warm_failed error=%s", type(exc).__name__)
+        return 0
 
 
 def _fill(days: list[date]) -> int:

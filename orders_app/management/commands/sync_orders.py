@@ -24,6 +24,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections, connection
 
 from orders_app.clopos.errors import CloposError, CloposUnavailable
+from orders_app.services.insight_rollups import warm as warm_insights
 from orders_app.services.locks import (
     Lease,
     LeaseHeld,
@@ -290,6 +291,7 @@ class Command(BaseCommand):
                 failures = 0
                 first = False
                 self.report(result)
+                warm_insights()
                 delay = max(interval - (time.monotonic() - started), 0.0)
             self.sleep(delay)
         self.stdout.write("sync stopped")
