@@ -452,3 +452,16 @@ def test_the_sync_loop_warms_past_days_a_week_at_a_time_and_leaves_today(
     assert stale_days(past) == [] and stale_days([MONDAY]) == [MONDAY]
     with django_assert_max_num_queries(1):
         assert warm(today=MONDAY) == 0
+
+
+def test_a_day_filled_alone_keeps_its_first_and_last_minutes(db, settings):
+    # 00:30 in Baku is 20:30 UTC the day before: the fill's bounds must compare as stored.
+    settings.TIME_ZONE = "Asia/Baku"
+    early = make_order(status="DELIVERED", created_at=at(MONDAY, 0, 30))
+    late = make_order(status="DELIVERED", created_at=at(MONDAY, 23, 59, 50))
+    make_order(status="DELIVERED", created_at=at(MONDAY - timedelta(days=1), 23, 59, 50))
+    make_order(status="DELIVERED", created_at=at(MONDAY + timedelta(days=1), 0, 0, 5))
+    ensure_days([MONDAY])
+    result = read_insights(InsightFilters(date_from=MONDAY, date_to=MONDAY), today=MONDAY)
+    assert result.orders == 2 and {h.hour for h in result.hourly if h.count} == {0, 23}
+    assert early.id != late.id

@@ -219,6 +219,12 @@ def _compute(days: list[date]) -> list[InsightRow]:
     )
     seconds = seconds_between_sql("a.accepted_at", "a.created_at")
     in_range = "o.created_at >= %s AND o.created_at < %s"
+    # The bounds as the database stores timestamps (SQLite: naive UTC text), not as the
+    # driver would write an aware datetime (with its offset, which compares wrongly as text).
+    bounds = [
+        connection.ops.adapt_datetimefield_value(start),
+        connection.ops.adapt_datetimefield_value(end),
+    ]
     result: list[InsightRow] = []
 
     # 1. Orders: by hour, status, sale type and acceptance bucket.
@@ -234,7 +240,7 @@ def _compute(days: list[date]) -> list[InsightRow]:
     sales: dict[tuple, int] = defaultdict(int)
     accepts: dict[tuple, int] = defaultdict(int)
     for day, type_, integration, venue, status, hour, sale, bucket, late, n in _rows(
-        sql, [late_seconds(), *day_params, *hour_params, start, end]
+        sql, [late_seconds(), *day_params, *hour_params, *bounds]
     ):
         day = _as_date(day)
         if day not in wanted:
@@ -287,7 +293,7 @@ def _compute(days: list[date]) -> list[InsightRow]:
             f"WHERE {in_range} AND o.status <> 'IGNORE' AND m.name <> '' GROUP BY 1, 2, 3, 4, 5",
         ),
     ):
-        for day, type_, integration, venue, name, count, n in _rows(sql, [*day_params, start, end]):
+        for day, type_, integration, venue, name, count, n in _rows(sql, [*day_params, *bounds]):
             day = _as_date(day)
             if day in wanted:
                 result.append(
@@ -327,7 +333,7 @@ def _compute(days: list[date]) -> list[InsightRow]:
         f"WHERE {in_range} AND o.status <> 'IGNORE') k GROUP BY 1, 2, 3, 4, 5, 6"
     )
     for day, type_, integration, venue, b1, b2, n, counted, summed in _rows(
-        sql, [*day_params, start, end]
+        sql, [*day_params, *bounds]
     ):
         day = _as_date(day)
         if day in wanted:
