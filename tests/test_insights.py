@@ -465,3 +465,20 @@ def test_a_day_filled_alone_keeps_its_first_and_last_minutes(db, settings):
     result = read_insights(InsightFilters(date_from=MONDAY, date_to=MONDAY), today=MONDAY)
     assert result.orders == 2 and {h.hour for h in result.hourly if h.count} == {0, 23}
     assert early.id != late.id
+
+
+def test_time_to_accept_by_hour_against_the_same_weekdays_before(restaurant):
+    # A Monday a week before: two orders at noon, accepted after 20 s and 40 s.
+    for seconds in (20, 40):
+        order = pending_then("DELIVERED", MONDAY - timedelta(weeks=1), 12, 5, seconds)
+        assert order.status == "DELIVERED"
+    # A Sunday before: not a weekday of a Monday-only range.
+    pending_then("DELIVERED", MONDAY - timedelta(days=8), 12, 5, 500)
+    monday = InsightFilters(date_from=MONDAY, date_to=MONDAY)
+    hours = {h.hour: h for h in insights(monday, today=MONDAY).accept_hours}
+    noon = hours[12]
+    assert noon.accept.count == 2 and noon.accept.median == 62.5  # 60 s and 400 s
+    assert noon.baseline.count == 2 and noon.baseline.median == 22.5  # 20 s and 40 s
+    assert hours[19].accept.count == 0  # Sunday's orders are not in a Monday range
+    weekend = {h.hour: h for h in insights(WEEKEND, today=MONDAY).accept_hours}
+    assert weekend[19].accept.median == 32.5

@@ -189,6 +189,16 @@ class HourRow:
 
 
 @dataclass(frozen=True)
+class AcceptHour:
+    """Time to accept for orders created in one hour of the day: the range's, and the same
+    weekdays' of the 4 weeks before (the comparison that shows a rush slowing acceptance)."""
+
+    hour: int
+    accept: Distribution
+    baseline: Distribution
+
+
+@dataclass(frozen=True)
 class HeatCell:
     weekday: int
     hour: int
@@ -219,6 +229,7 @@ class Insights:
     items: tuple[ItemRow, ...]
     modifiers: tuple[ItemRow, ...]
     venues: tuple[VenueRow, ...]
+    accept_hours: tuple[AcceptHour, ...] = ()
     precision_seconds: float = field(default=0.0)
     baseline_days: int = 0  # days of the 4 weeks before that had orders
 
@@ -296,11 +307,19 @@ def _acceptance(
     return _rows(sql, [late_seconds, *params])
 
 
-def _scoped(kind: str, filters: InsightFilters, *, date_from: date | None = None):
-    """The rollup rows of ``kind`` for the range (from ``date_from`` when given) and filters:
+def _scoped(
+    kind: str,
+    filters: InsightFilters,
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+):
+    """The rollup rows of ``kind`` for the range (or ``date_from`` … ``date_to``) and filters:
     the board's meaning, a channel being an order type or an integration."""
     qs = InsightRow.objects.filter(
-        kind=kind, day__gte=date_from or filters.date_from, day__lte=filters.date_to
+        kind=kind,
+        day__gte=date_from or filters.date_from,
+        day__lte=date_to or filters.date_to,
     )
     if filters.venue is not None:
         qs = qs.filter(venue_id=filters.venue)
@@ -320,6 +339,46 @@ def _acceptance_rows(filters: InsightFilters) -> list[tuple]:
         (integration or type_, venue, status, bucket, late, n)
         for type_, integration, venue, status, bucket, late, n in rows
     ]
+
+
+def _accept_by_hour(filters: InsightFilters) -> tuple[AcceptHour, ...]:
+    """Per hour of the day: the range's acceptance buckets, and those of the same weekdays
+    of the 4 weeks before. Two aggregate queries."""
+    now_rows = (
+        _scoped("accept", filters)
+        .filter(bucket__isnull=False)
+        .values_list("hour", "bucket")
+        .annotate(n=Sum("orders"))
+    )
+    current: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for hour, bucket, n in now_rows:
+        current[hour][bucket] += n
+    weekdays = {
+        (filters.date_from + timedelta(days=k)).isoweekday() for k in range(min(filters.days, 7))
+    }
+    base_rows = (
+        _scoped(
+            "accept",
+            filters,
+            date_from=filters.date_from - timedelta(weeks=BASELINE_WEEKS),
+            date_to=filters.date_from - timedelta(days=1),
+        )
+        .filter(bucket__isnull=False)
+        .values_list("day", "hour", "bucket")
+        .annotate(n=Sum("orders"))
+    )
+    before: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for day, hour, bucket, n in base_rows:
+        if day.isoweekday() in weekdays:
+            before[hour][bucket] += n
+    return tuple(
+        AcceptHour(
+            hour=hour,
+            accept=Distribution.of(current.get(hour, {})),
+            baseline=Distribution.of(before.get(hour, {})),
+        )
+        for hour in range(24)
+    )
 
 
 def _kitchen(filters: InsightFilters) -> list[tuple]:
@@ -534,6 +593,7 @@ def insights(filters: InsightFilters, *, today: date) -> Insights:
                 key=lambda r: (-r.orders, r.name.casefold()),
             )
         ),
+        accept_hours=_accept_by_hour(filters),
         precision_seconds=settings.SYNC_INTERVAL,
         baseline_days=baseline_days,
     )

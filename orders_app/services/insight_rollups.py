@@ -43,7 +43,7 @@ from orders_app.selectors.thresholds import age_thresholds
 
 logger = logging.getLogger("orders_app.sync")
 
-FORMAT = 1  # bump when what a row means changes: every day is filled again
+FORMAT = 2  # bump when what a row means changes: every day is filled again (2: accept by hour)
 CHUNK_DAYS = 7
 SENTINEL = date(1970, 1, 1)  # the fill lock's row, never a real day
 
@@ -248,7 +248,7 @@ def _compute(days: list[date]) -> list[InsightRow]:
         key = (day, type_ or "", integration or "", venue)
         hours[(*key, int(hour))] += n
         sales[(*key, sale)] += n
-        accepts[(*key, status, None if bucket is None else int(bucket), bool(late))] += n
+        accepts[(*key, status, None if bucket is None else int(bucket), bool(late), int(hour))] += n
     result += [
         InsightRow(day=d, kind="hour", type=t, integration=i, venue_id=v, hour=h, count=n, orders=n)
         for (d, t, i, v, h), n in hours.items()
@@ -269,10 +269,11 @@ def _compute(days: list[date]) -> list[InsightRow]:
             status=st,
             bucket=b,
             late=late,
+            hour=h,
             count=n,
             orders=n,
         )
-        for (d, t, i, v, st, b, late), n in accepts.items()
+        for (d, t, i, v, st, b, late, h), n in accepts.items()
     ]
 
     # 2. Items and 3. modifiers of orders not ignored.

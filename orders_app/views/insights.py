@@ -69,6 +69,18 @@ def _charts(data: Insights) -> dict:
             for row in data.hourly
         ]
     )
+    accept_hours = charts.column_chart(
+        [
+            (
+                str(row.hour),
+                f"{row.hour:02d}" if row.hour % 3 == 0 else "",
+                (row.accept.median or 0) / 60,
+                row.baseline.median / 60 if row.baseline.median is not None else None,
+                board_link(f, hour=row.hour),
+            )
+            for row in data.accept_hours
+        ]
+    )
     heat = charts.heatmap(
         [
             (
@@ -128,6 +140,10 @@ def _charts(data: Insights) -> dict:
         "late_minutes": round(data.late_minutes),
         "precision_seconds": round(data.precision_seconds),
         "hourly_chart": hourly,
+        "accept_hours_chart": accept_hours,
+        "accept_hour_rows": [
+            (row, board_link(f, hour=row.hour)) for row in data.accept_hours if row.accept.count
+        ],
         "heat_chart": heat,
         "box_chart": boxes,
         "channel_chart": channel_mix,
