@@ -8,7 +8,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # Also run against a throwaway PostgreSQL server, results recorded beside SQLite's.
-ON_POSTGRES = {"bench_views.py", "bench_wall.py"}
+ON_POSTGRES = {"bench_views.py", "bench_wall.py", "bench_insights.py"}
 
 
 def main() -> int:

@@ -356,21 +356,21 @@ def _accept_by_hour(filters: InsightFilters) -> tuple[AcceptHour, ...]:
     weekdays = {
         (filters.date_from + timedelta(days=k)).isoweekday() for k in range(min(filters.days, 7))
     }
+    first = filters.date_from - timedelta(weeks=BASELINE_WEEKS)
+    same_weekdays = [
+        first + timedelta(days=k)
+        for k in range(BASELINE_WEEKS * 7)
+        if (first + timedelta(days=k)).isoweekday() in weekdays
+    ]
     base_rows = (
-        _scoped(
-            "accept",
-            filters,
-            date_from=filters.date_from - timedelta(weeks=BASELINE_WEEKS),
-            date_to=filters.date_from - timedelta(days=1),
-        )
-        .filter(bucket__isnull=False)
-        .values_list("day", "hour", "bucket")
+        _scoped("accept", filters, date_from=first, date_to=filters.date_from - timedelta(days=1))
+        .filter(bucket__isnull=False, day__in=same_weekdays)
+        .values_list("hour", "bucket")
         .annotate(n=Sum("orders"))
     )
     before: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for day, hour, bucket, n in base_rows:
-        if day.isoweekday() in weekdays:
-            before[hour][bucket] += n
+    for hour, bucket, n in base_rows:
+        before[hour][bucket] += n
     return tuple(
         AcceptHour(
             hour=hour,
