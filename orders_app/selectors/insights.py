@@ -19,13 +19,13 @@ What is measured, and how (the page says the same next to each figure):
 - **Average receipt**: Clopos's receipt ``total`` (divided by MONEY_DIVISOR when shown) over the
   orders that have a receipt.
 
-Durations are grouped by the database into buckets (orders_app/buckets.py: 5 s under 10
+Durations are grouped by the database into buckets (orders_app/insight_sql.py: 5 s under 10
 minutes, then 60 s), and percentiles are read from those counts: no order is loaded into
 Python. A figure is the middle of its bucket.
 
 The page's figures are read from the daily rollups (models/insights.py), which the view has
-filled for the days it reads (services/insight_rollups.ensure_days); ``day_summary`` (the wall's
-stats strip, today only) reads the orders directly.
+filled for the days it reads (services/insight_rollups.ensure_days); the wall's stats strip
+(selectors/day_summary.py, today only) reads the orders directly.
 """
 
 from __future__ import annotations
@@ -37,15 +37,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Q, Sum
 from django.utils.translation import gettext, pgettext
 
-from orders_app.buckets import bucket_sql, width
-from orders_app.models import InsightRow, Order, OrderEvent, SaleType, Venue
-from orders_app.selectors.local_time import seconds_between_sql
-from orders_app.selectors.order_filters import BoardFilters, local_midnight, order_filter_q
-from orders_app.selectors.thresholds import age_thresholds
+from orders_app.insight_sql import late_seconds, width
+from orders_app.models import InsightRow, SaleType, Venue
+from orders_app.selectors.order_filters import BoardFilters
 from orders_app.vocabulary import sale_kind, wall_channel_label
 
 DEFAULT_DAYS = 7
@@ -252,61 +249,6 @@ class Insights:
         return self.orders / self.filters.days if self.filters.days else 0.0
 
 
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _orders_sql(filters: BoardFilters, *extra: str) -> tuple[str, list]:
-    """The filtered orders as a derived table's SQL (the board's own filter)."""
-    qs = Order.objects.filter(order_filter_q(filters)).order_by().values(
-        "id", "created_at", "status", "venue_id", "sale_type_id", "integration", "type",
-        "receipt_id", *extra,
-    )  # fmt: skip
-    sql, params = qs.query.sql_with_params()
-    return f"({sql})", list(params)
-
-
-def _rows(sql: str, params: list) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def _channel_sql(alias: str = "o") -> str:
-    return f"COALESCE(NULLIF({alias}.integration, ''), {alias}.type)"
-
-
-def _accepted_at_sql(alias: str = "o") -> str:
-    events = _table(OrderEvent)
-    return (
-        f"(SELECT MIN(e.observed_at) FROM {events} e WHERE e.order_id = {alias}.id "
-        f"AND e.kind = 'status' AND e.to_status = 'RECEIVED')"
-    )
-
-
-def _late_seconds() -> float:
-    pending = age_thresholds().get("PENDING")
-    return (pending.red_minutes if pending else 5.0) * 60
-
-
-def _acceptance(
-    filters: InsightFilters, late_seconds: float, *, orders_sql: tuple[str, list] | None = None
-) -> list[tuple]:
-    """(channel, venue, status, bucket or None, late 0/1, count) for the range's orders (or
-    for ``orders_sql``, a derived table of orders)."""
-    orders, params = orders_sql or _orders_sql(filters.board())
-    seconds = seconds_between_sql("a.accepted_at", "a.created_at")
-    sql = (
-        f"SELECT a.channel, a.venue_id, a.status, "
-        f"CASE WHEN a.accepted_at IS NULL THEN NULL ELSE {bucket_sql(seconds)} END, "
-        f"CASE WHEN a.accepted_at IS NOT NULL AND {seconds} > %s THEN 1 ELSE 0 END, COUNT(*) "
-        f"FROM (SELECT o.venue_id, o.status, o.created_at, {_channel_sql()} AS channel, "
-        f"{_accepted_at_sql()} AS accepted_at FROM {orders} o) a "
-        f"GROUP BY 1, 2, 3, 4, 5"
-    )
-    return _rows(sql, [late_seconds, *params])
-
-
 def _scoped(
     kind: str,
     filters: InsightFilters,
@@ -485,7 +427,7 @@ def _hourly(
 def insights(filters: InsightFilters, *, today: date) -> Insights:
     """Every figure of the page for ``filters`` (``today``: the local date, for per-day
     averages of a range that reaches into the future)."""
-    late_seconds = _late_seconds()
+    late_limit = late_seconds()
     channels: dict[str, dict] = {}
     venues: dict[int | None, dict] = {}
     totals = {"orders": 0, "ignored": 0, "pending": 0, "accepted": 0, "late": 0}
@@ -531,7 +473,7 @@ def insights(filters: InsightFilters, *, today: date) -> Insights:
         accepted=totals["accepted"],
         accept=Distribution.of(accept),
         late=totals["late"],
-        late_minutes=late_seconds / 60,
+        late_minutes=late_limit / 60,
         prep=Distribution.of(prep),
         handover=Distribution.of(handover),
         with_receipt=with_receipt,
@@ -615,38 +557,3 @@ def _sale_label(sale_id: int | None, names: dict) -> str:
     if found is None:
         return gettext("Sale type %(id)s") % {"id": sale_id}
     return found.name or sale_kind(found.system_type) or str(sale_id)
-
-
-@dataclass(frozen=True)
-class DaySummary:
-    """A wall's stats strip: today's orders and their median time to accept."""
-
-    orders: int
-    accept: Distribution
-
-
-def day_summary(*, day: date, venue: int | None, channels: tuple[str, ...]) -> DaySummary:
-    """Today's figures for a wall screen (its venue, and its channels: types or integrations),
-    in one aggregate query."""
-    qs = Order.objects.filter(
-        created_at__gte=local_midnight(day), created_at__lt=local_midnight(day + timedelta(days=1))
-    )
-    if venue is not None:
-        qs = qs.filter(venue_id=venue)
-    if channels:
-        qs = qs.filter(Q(type__in=channels) | Q(integration__in=channels))
-    sql, params = (
-        qs.order_by()
-        .values("id", "created_at", "status", "venue_id", "integration", "type")
-        .query.sql_with_params()
-    )
-    orders = 0
-    accept: dict[int, int] = defaultdict(int)
-    filters = InsightFilters(date_from=day, date_to=day)
-    for *_, bucket, _late, count in _acceptance(
-        filters, _late_seconds(), orders_sql=(f"({sql})", list(params))
-    ):
-        orders += count
-        if bucket is not None:
-            accept[int(bucket)] += count
-    return DaySummary(orders=orders, accept=Distribution.of(accept))

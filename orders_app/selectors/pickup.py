@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from orders_app.models import Order, Receipt
 from orders_app.selectors.sync import SyncHealth, sync_health
-from orders_app.selectors.wall import _scope, _venue_name
+from orders_app.selectors.wall import venue_name, wall_scope
 from orders_app.vocabulary import WALL_STAGE_COLUMNS, stage_label
 
 # Numbers rendered per column at most; the rest are counted into "+N more". The browser hides
@@ -129,7 +129,7 @@ def pickup_board(
     ready_stages = WALL_STAGE_COLUMNS["ready"]
     daily_number = Receipt.objects.filter(id=OuterRef("receipt_id")).values("daily_number")[:1]
     rows = list(
-        _scope(
+        wall_scope(
             Order.objects.filter(
                 stage__in=(*preparing_stages, *ready_stages),
                 created_at__gte=now - timedelta(hours=settings.WALL_MAX_OPEN_HOURS),
@@ -156,5 +156,5 @@ def pickup_board(
         ready_ids=tuple(t.order_id for t in ready),
         health=health,
         now=now,
-        venue_name=_venue_name(venue),
+        venue_name=venue_name(venue),
     )

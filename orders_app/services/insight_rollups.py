@@ -26,12 +26,18 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connection, transaction
 
-from orders_app.buckets import COARSE_BUCKET, FINE_BUCKET, FINE_LIMIT, bucket_sql
+from orders_app.insight_sql import (
+    COARSE_BUCKET,
+    FINE_BUCKET,
+    FINE_LIMIT,
+    accepted_at_sql,
+    bucket_sql,
+    late_seconds,
+)
 from orders_app.models import (
     InsightDay,
     InsightRow,
     Order,
-    OrderEvent,
     OrderItem,
     OrderItemModifier,
     Receipt,
@@ -39,18 +45,12 @@ from orders_app.models import (
 )
 from orders_app.selectors.local_time import local_hour_sql, seconds_between_sql, sqlite_shifted
 from orders_app.selectors.order_filters import local_midnight
-from orders_app.selectors.thresholds import age_thresholds
 
 logger = logging.getLogger("orders_app.sync")
 
 FORMAT = 2  # bump when what a row means changes: every day is filled again (2: accept by hour)
 CHUNK_DAYS = 7
 SENTINEL = date(1970, 1, 1)  # the fill lock's row, never a real day
-
-
-def late_seconds() -> float:
-    pending = age_thresholds().get("PENDING")
-    return (pending.red_minutes if pending else 5.0) * 60
 
 
 def fingerprint() -> str:
@@ -212,11 +212,7 @@ def _compute(days: list[date]) -> list[InsightRow]:
         shifted, day_params = sqlite_shifted(column, start, end)
         day_sql = f"date({shifted})"
     hour_sql, hour_params = local_hour_sql(column, start=start, end=end)
-    events = _table(OrderEvent)
-    accepted = (
-        f"(SELECT MIN(e.observed_at) FROM {events} e WHERE e.order_id = o.id "
-        f"AND e.kind = 'status' AND e.to_status = 'RECEIVED')"
-    )
+    accepted = accepted_at_sql("o")
     seconds = seconds_between_sql("a.accepted_at", "a.created_at")
     in_range = "o.created_at >= %s AND o.created_at < %s"
     # The bounds as the database stores timestamps (SQLite: naive UTC text), not as the
