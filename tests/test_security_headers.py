@@ -192,7 +192,7 @@ APP_URLS = app_urls()
 PROTECTED = [(n, p) for n, p in APP_URLS if n not in PUBLIC_URL_NAMES]
 # Fragment endpoints polled by htmx may refuse (401/403) instead of redirecting: a login page
 # swapped into a wall or a list would be worse than an error the page's script can notice.
-FRAGMENTS = {"wall-poll", "board-rows", "order-panel"}
+FRAGMENTS = {"wall-poll", "pickup-poll", "board-rows", "order-panel"}
 # Django's password-reset pages come with `include("django.contrib.auth.urls")` and open to
 # anyone; dashboard/urls.py should route only logout and password change (asked of the lead).
 OPEN_BY_MISTAKE = {
@@ -249,14 +249,15 @@ def test_the_admin_login_goes_through_the_throttled_login(client):
 
 
 @pytest.mark.django_db
-def test_a_kiosk_key_opens_the_wall_and_nothing_else(client):
+def test_a_kiosk_key_opens_the_screens_and_nothing_else(client):
     key = make_wall_key()
     response = client.get(reverse("wall"), {"key": key}, follow=True)
     skip_if_placeholder(response)
     assert response.status_code == 200
     assert key not in response.request.get("QUERY_STRING", ""), "the key stays in the address"
     for name, path in PROTECTED:
-        if name in {"wall", "wall-poll"} or name in OPEN_BY_MISTAKE:
+        # The screens a key opens: the wall and the pickup screen, read-only.
+        if name in {"wall", "wall-poll", "pickup", "pickup-poll"} or name in OPEN_BY_MISTAKE:
             continue
         other = client.get(path)
         if other.status_code == 501:

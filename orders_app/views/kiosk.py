@@ -11,20 +11,26 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils.translation import gettext_lazy
+from django.utils.translation import get_language, gettext_lazy
 
+from orders_app.selectors.sync import PollState, sync_poll_state
 from orders_app.services.wall_keys import (
     SESSION_KEY,
     KeyCheck,
     wall_key_check,
     wall_key_check_id,
 )
+from orders_app.timestamps import iso_utc
 from orders_app.views.http import no_store
 
 # A kiosk grant outlives the default session age; revocation is the control, and each
@@ -118,3 +124,43 @@ def _screen_refusal(request: HttpRequest) -> HttpResponse | None:
     if not request.user.is_authenticated:
         request.session.set_expiry(KIOSK_SESSION_SECONDS)
     return None
+
+
+# A rendered fragment is shared by every screen with the same token and choices (per worker):
+# when the data changes, 200 screens cost one render per worker, not 200.
+FRAGMENT_CACHE_SECONDS = 60
+
+
+def stamped(response: HttpResponse, poll: PollState) -> HttpResponse:
+    """Every answer of a screen carries the server's clock and the last sync, so its timers and
+    "synced 8 s ago" stay true between renders (204s included); and is never cached."""
+    now = time.time()
+    response["X-Wall-Now"] = iso_utc(datetime.fromtimestamp(now, UTC))
+    response["X-Wall-Synced"] = iso_utc(poll.last_success_at)
+    return no_store(response, now=now)
+
+
+def screen_poll(
+    request: HttpRequest, *, name: str, options: Callable[[], Any], render: Callable[..., str]
+) -> HttpResponse:
+    """A screen's poll: refused without access, 204 while the token is current, else its live
+    fragment, rendered once per (token, choices, language) and shared through the cache.
+
+    ``options()``: the screen's validated choices (their repr is part of the cache key);
+    ``render(options, poll)``: the fragment's HTML."""
+    access = _access(request)
+    if not access.ok:
+        return _denied(request, access.state)
+    poll = sync_poll_state()
+    if request.GET.get("token", "") == poll.token:
+        return stamped(HttpResponse(status=204), poll)
+    chosen = options()
+    key = (
+        f"pass:{name}:fragment:"
+        + hashlib.sha256(f"{poll.token}|{chosen!r}|{get_language()}".encode()).hexdigest()
+    )
+    html = cache.get(key)
+    if html is None:
+        html = render(chosen, poll)
+        cache.set(key, html, FRAGMENT_CACHE_SECONDS)
+    return stamped(HttpResponse(html), poll)

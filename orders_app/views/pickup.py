@@ -3,24 +3,20 @@ when unchanged). Opened like the wall (views/kiosk.py): a logged-in user, or a k
 
 from __future__ import annotations
 
-import hashlib
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from orders_app.forms.pickup import PickupOptions, pickup_options
 from orders_app.selectors.pickup import PickupBoard, pickup_board
 from orders_app.selectors.sync import PollState, sync_poll_state
 from orders_app.views.http import no_store_view
-from orders_app.views.kiosk import _access, _denied, _screen_refusal
-from orders_app.views.wall import FRAGMENT_CACHE_SECONDS, _stamped
+from orders_app.views.kiosk import _screen_refusal, screen_poll, stamped
 
 # A Ready number is highlighted (and marked "just ready") this long after it became ready.
 READY_HIGHLIGHT_SECONDS = 60
@@ -35,30 +31,20 @@ def pickup(request: HttpRequest) -> HttpResponse:
     options = pickup_options(request.GET)
     poll = sync_poll_state()  # before the board: a change in between shows on the next poll
     board = pickup_board(venue=options.venue, channels=options.channels)
-    return _stamped(render(request, "orders_app/pickup.html", _context(options, board, poll)), poll)
+    return stamped(render(request, "orders_app/pickup.html", _context(options, board, poll)), poll)
 
 
 @require_GET
 def pickup_poll(request: HttpRequest) -> HttpResponse:
-    access = _access(request)
-    if not access.ok:
-        return _denied(request, access.state)
-    poll = sync_poll_state()
-    if request.GET.get("token", "") == poll.token:
-        return _stamped(HttpResponse(status=204), poll)
-    options = pickup_options(request.GET)
-    key = (
-        "pass:pickup:fragment:"
-        + hashlib.sha256(f"{poll.token}|{options!r}|{get_language()}".encode()).hexdigest()
-    )
-    html = cache.get(key)
-    if html is None:
+    def render_live(options: PickupOptions, poll: PollState) -> str:
         board = pickup_board(venue=options.venue, channels=options.channels)
-        html = render_to_string(
+        return render_to_string(
             "orders_app/pickup.html#pickup-live", _context(options, board, poll), request=request
         )
-        cache.set(key, html, FRAGMENT_CACHE_SECONDS)
-    return _stamped(HttpResponse(html), poll)
+
+    return screen_poll(
+        request, name="pickup", options=lambda: pickup_options(request.GET), render=render_live
+    )
 
 
 def _context(options: PickupOptions, board: PickupBoard, poll: PollState) -> dict:

@@ -6,31 +6,21 @@ Open to logged-in users and to kiosk screens holding a screens-only grant in the
 
 from __future__ import annotations
 
-import hashlib
-import time
-from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from orders_app.forms.wall import WallOptions, wall_options
 from orders_app.selectors.sync import PollState, sync_poll_state
 from orders_app.selectors.wall import WallBoard, wall_board
-from orders_app.timestamps import iso_utc
-from orders_app.views.http import no_store, no_store_view
-from orders_app.views.kiosk import _access, _denied, _screen_refusal
+from orders_app.views.http import no_store_view
+from orders_app.views.kiosk import _screen_refusal, screen_poll, stamped
 from orders_app.vocabulary import OPEN_STAGES, wall_stage_columns
-
-# A rendered fragment is shared by every screen with the same token and choices (per worker):
-# when the data changes, 200 screens cost one render per worker, not 200.
-FRAGMENT_CACHE_SECONDS = 60
 
 
 @no_store_view
@@ -42,41 +32,25 @@ def wall(request: HttpRequest) -> HttpResponse:
     options = wall_options(request.GET)
     poll = sync_poll_state()  # before the board: a change in between shows on the next poll
     board = _board(options)
-    return _stamped(render(request, "orders_app/wall.html", _context(options, board, poll)), poll)
+    return stamped(render(request, "orders_app/wall.html", _context(options, board, poll)), poll)
 
 
 @require_GET
 def wall_poll(request: HttpRequest) -> HttpResponse:
-    access = _access(request)
-    if not access.ok:
-        return _denied(request, access.state)
-    poll = sync_poll_state()
-    if request.GET.get("token", "") == poll.token:
-        return _stamped(HttpResponse(status=204), poll)
-    options = wall_options(request.GET)
-    key = (
-        "pass:wall:fragment:"
-        + hashlib.sha256(
-            f"{poll.token}|{options!r}|{settings.WALL_DONE_MINUTES}|{get_language()}".encode()
-        ).hexdigest()
-    )
-    html = cache.get(key)
-    if html is None:
-        board = _board(options)
-        html = render_to_string(
-            "orders_app/wall.html#wall-live", _context(options, board, poll), request=request
+    def render_live(options: WallOptions, poll: PollState) -> str:
+        return render_to_string(
+            "orders_app/wall.html#wall-live",
+            _context(options, _board(options), poll),
+            request=request,
         )
-        cache.set(key, html, FRAGMENT_CACHE_SECONDS)
-    return _stamped(HttpResponse(html), poll)
 
-
-def _stamped(response: HttpResponse, poll: PollState) -> HttpResponse:
-    """Every answer carries the server's clock and the last sync, so the screen's timers and
-    "synced 8 s ago" stay true between renders (204s included); and is never cached."""
-    now = time.time()
-    response["X-Wall-Now"] = iso_utc(datetime.fromtimestamp(now, UTC))
-    response["X-Wall-Synced"] = iso_utc(poll.last_success_at)
-    return no_store(response, now=now)
+    # WALL_DONE_MINUTES is part of the choices: a Done card's expiry is in the fragment.
+    return screen_poll(
+        request,
+        name="wall",
+        options=lambda: (wall_options(request.GET), settings.WALL_DONE_MINUTES),
+        render=lambda chosen, poll: render_live(chosen[0], poll),
+    )
 
 
 def _board(options: WallOptions) -> WallBoard:
