@@ -19,3 +19,13 @@ pytest_plugins = [
 def _throttle_counts_in_tmp(settings, tmp_path):
     """Failed logins in tests leave no counts in var/."""
     settings.LOGIN_THROTTLE_DIR = tmp_path / "login-throttle"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: cached pages, fragments and channel choices are
+    keyed by the data version, which every test's database starts again from."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
