@@ -77,7 +77,10 @@ def test_insights_on_a_desktop_and_a_phone(insights_page, screenshot):
     assert page.locator(".kpi[data-kpi=orders] .kpi-value").inner_text() != "0"
     for chart in ("hourly-svg-title", "heat-svg-title", "accept-svg-title"):
         assert page.locator(f"svg title#{chart}").count() == 1
-    assert page.locator("svg.chart-columns rect.bar").count() == 24
+    hourly = page.locator("section[aria-labelledby=hourly-title] svg.chart-columns")
+    assert hourly.locator("rect.bar").count() == 24
+    by_hour = page.locator("section[aria-labelledby=accept-hours-title] svg.chart-columns")
+    assert by_hour.locator("rect.bar").count() == 24
     assert page.locator("svg.chart-heat rect.heat").count() == 7 * 24
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 1440
@@ -88,14 +91,14 @@ def test_insights_on_a_desktop_and_a_phone(insights_page, screenshot):
     phone.locator("#hourly-title").scroll_into_view_if_needed()
     screenshot(phone, "insights-390x844-charts")
     # The chart scrolls inside its card, at a readable size.
-    assert phone.locator("svg.chart-columns").bounding_box()["width"] >= 600
+    assert phone.locator("svg.chart-columns").first.bounding_box()["width"] >= 600
     # No CSP violation, no script error (the console reports refused styles and scripts).
     assert page.problems == [] and phone.problems == []
 
 
 def test_a_bar_lands_on_the_board_with_its_filters(insights_page):
     page = insights_page()
-    page.locator("svg.chart-columns a.mark").nth(19).click()
+    page.locator("section[aria-labelledby=hourly-title] svg a.mark").nth(19).click()
     page.wait_for_selector("#board-results")
     query = parse_qs(urlparse(page.url).query)
     assert query["hour"] == ["19"] and "from" in query and "to" in query
