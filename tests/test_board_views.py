@@ -443,9 +443,16 @@ def test_the_poll_url_carries_the_filters_the_page_and_the_token(client, manager
     body = board(client, "status=PENDING&page=2&q=rahid").content.decode()
     token = sync_health().poll_token
     assert (
-        f'data-poll-url="/orders/rows/?status=PENDING&amp;q=rahid&amp;page=2&amp;v={token}"' in body
+        f'data-poll-url="/orders/rows/?status=PENDING&amp;q=rahid&amp;page=2&amp;v={token}'
+        '&amp;wait=5"' in body
     )
     assert 'data-poll-seconds="5"' in body
+    assert 'data-poll-hold="5"' in body
+    # The plain transport: no hold asked for, the page polls on its interval.
+    settings.SCREEN_UPDATES = "poll"
+    body = board(client, "status=PENDING&page=2&q=rahid").content.decode()
+    assert f'page=2&amp;v={token}"' in body
+    assert 'data-poll-hold="0"' in body
 
 
 @pytest.mark.django_db

@@ -38,8 +38,9 @@ from orders_app.selectors.board import (
 from orders_app.selectors.order_detail import order_detail_get
 from orders_app.selectors.order_export import order_export_rows
 from orders_app.selectors.order_filters import BoardFilters, ChannelChoices
-from orders_app.selectors.sync import SyncHealth, sync_health
+from orders_app.selectors.sync import PollState, SyncHealth, sync_health
 from orders_app.views.http import HtmxHttpRequest, no_store
+from orders_app.views.live import held, hold_seconds
 
 BOARD_TEMPLATE = "orders_app/board.html"
 
@@ -87,8 +88,11 @@ def _results_context(
     status = 200 if valid else 400
     # An invalid filter stops polling: a refresh must not swap the error for an unfiltered list.
     poll_url = ""
+    hold = settings.BOARD_POLL_SECONDS if settings.SCREEN_UPDATES == "longpoll" else 0
     if page is not None:
         poll_params = [*board_query_pairs(filters, page=page.page), ("v", health.poll_token)]
+        if hold:
+            poll_params.append(("wait", str(hold)))
         poll_url = f"{reverse('board-rows')}?{urlencode(poll_params)}"
     context = {
         "form": form,
@@ -101,6 +105,8 @@ def _results_context(
         "poll_url": poll_url,
         "export_url": f"{reverse('board-export')}?{board_querystring(filters)}",
         "poll_seconds": settings.BOARD_POLL_SECONDS,
+        "poll_hold_seconds": hold,
+        "poll_request_timeout_ms": (hold + 8) * 1000,
         "now": timezone.now(),  # one clock for every row's age
     }
     return context, status
@@ -136,9 +142,16 @@ def board(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 @manager_required
 def board_rows(request: HtmxHttpRequest) -> HttpResponse:
-    """The list fragment the page polls: 204 while the poll token (``v``) is current."""
+    """The list fragment the page polls: 204 while the poll token (``v``) is current, after
+    holding the poll up to ``BOARD_POLL_SECONDS`` when the page asks (``wait``, views/live.py)."""
     health = sync_health()
-    if request.GET.get("v") == health.poll_token:
+    token = request.GET.get("v", "")
+    if token == health.poll_token:
+        poll = PollState(token=token, last_success_at=health.last_success_at)
+        seconds = hold_seconds(request, most=settings.BOARD_POLL_SECONDS)
+        if held(token, poll, seconds=seconds).token != token:
+            health = sync_health()
+    if token == health.poll_token:
         return _live(HttpResponse(status=204))
     context, status = _results_context(
         form=BoardFilterForm(request.GET), health=health, fragment=True

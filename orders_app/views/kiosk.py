@@ -10,6 +10,7 @@ grant, so revoking a key closes its screens on their next poll.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -32,6 +33,7 @@ from orders_app.services.wall_keys import (
 )
 from orders_app.timestamps import iso_utc
 from orders_app.views.http import no_store
+from orders_app.views.live import held, hold_seconds
 
 # A kiosk grant outlives the default session age; revocation is the control, and each
 # screen's periodic full reload renews it.
@@ -140,27 +142,54 @@ def stamped(response: HttpResponse, poll: PollState) -> HttpResponse:
     return no_store(response, now=now)
 
 
+# Per process: one render per fragment key at a time. Held polls wake together when the data
+# changes; without this, the screens of one process would all miss the cache at once and each
+# render the same fragment.
+_render_locks: dict[str, threading.Lock] = {}
+_render_locks_guard = threading.Lock()
+
+
+def _fragment(key: str, render: Callable[[], str]) -> str:
+    html = cache.get(key)
+    if html is not None:
+        return html
+    with _render_locks_guard:
+        lock = _render_locks.setdefault(key, threading.Lock())
+    try:
+        with lock:
+            html = cache.get(key)
+            if html is None:
+                html = render()
+                cache.set(key, html, FRAGMENT_CACHE_SECONDS)
+    finally:
+        with _render_locks_guard:
+            _render_locks.pop(key, None)
+    return html
+
+
 def screen_poll(
     request: HttpRequest, *, name: str, options: Callable[[], Any], render: Callable[..., str]
 ) -> HttpResponse:
-    """A screen's poll: refused without access, 204 while the token is current, else its live
-    fragment, rendered once per (token, choices, language) and shared through the cache.
+    """A screen's poll: refused without access, 204 while the token is current (held up to
+    ``WALL_POLL_SECONDS`` first when the screen asks, see ``held``), else its live fragment,
+    rendered once per (token, choices, language) and shared through the cache.
 
     ``options()``: the screen's validated choices (their repr is part of the cache key);
     ``render(options, poll)``: the fragment's HTML."""
     access = _access(request)
     if not access.ok:
         return _denied(request, access.state)
-    poll = sync_poll_state()
-    if request.GET.get("token", "") == poll.token:
+    token = request.GET.get("token", "")
+    poll = held(
+        token,
+        sync_poll_state(),
+        seconds=hold_seconds(request, most=settings.WALL_POLL_SECONDS),
+    )
+    if token == poll.token:
         return stamped(HttpResponse(status=204), poll)
     chosen = options()
     key = (
         f"pass:{name}:fragment:"
         + hashlib.sha256(f"{poll.token}|{chosen!r}|{get_language()}".encode()).hexdigest()
     )
-    html = cache.get(key)
-    if html is None:
-        html = render(chosen, poll)
-        cache.set(key, html, FRAGMENT_CACHE_SECONDS)
-    return stamped(HttpResponse(html), poll)
+    return stamped(HttpResponse(_fragment(key, lambda: render(chosen, poll))), poll)

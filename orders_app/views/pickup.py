@@ -3,8 +3,6 @@ when unchanged). Opened like the wall (views/kiosk.py): a logged-in user, or a k
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -17,6 +15,7 @@ from orders_app.selectors.pickup import PickupBoard, pickup_board
 from orders_app.selectors.sync import PollState, sync_poll_state
 from orders_app.views.http import no_store_view
 from orders_app.views.kiosk import _screen_refusal, screen_poll, stamped
+from orders_app.views.live import live_context
 
 # A Ready number is highlighted (and marked "just ready") this long after it became ready.
 READY_HIGHLIGHT_SECONDS = 60
@@ -48,15 +47,16 @@ def pickup_poll(request: HttpRequest) -> HttpResponse:
 
 
 def _context(options: PickupOptions, board: PickupBoard, poll: PollState) -> dict:
-    poll_query = urlencode([*options.query_items(), ("token", poll.token)])
     return {
         "options": options,
         "board": board,
         "poll": poll,
-        "poll_url": f"{reverse('pickup-poll')}?{poll_query}",
-        "poll_seconds": settings.WALL_POLL_SECONDS,
-        # A poll that has not answered within this long counts as lost (as on the wall).
-        "poll_timeout_ms": max(2000, min(settings.WALL_POLL_SECONDS * 1000, 8000)),
+        **live_context(
+            reverse("pickup-poll"),
+            options.query_items(),
+            poll.token,
+            seconds=settings.WALL_POLL_SECONDS,
+        ),
         "reload_hours": settings.WALL_RELOAD_HOURS,
         "highlight_seconds": READY_HIGHLIGHT_SECONDS,
     }

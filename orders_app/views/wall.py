@@ -20,6 +20,7 @@ from orders_app.selectors.sync import PollState, sync_poll_state
 from orders_app.selectors.wall import WallBoard, wall_board
 from orders_app.views.http import no_store_view
 from orders_app.views.kiosk import _screen_refusal, screen_poll, stamped
+from orders_app.views.live import live_context
 from orders_app.vocabulary import OPEN_STAGES, wall_stage_columns
 
 
@@ -74,15 +75,16 @@ def _board(options: WallOptions) -> WallBoard:
 
 
 def _context(options: WallOptions, board: WallBoard, poll: PollState) -> dict:
-    poll_query = urlencode([*options.query_items(), ("token", poll.token)])
     return {
         "options": options,
         "board": board,
         "poll": poll,
-        "poll_url": f"{reverse('wall-poll')}?{poll_query}",
-        "poll_seconds": settings.WALL_POLL_SECONDS,
-        # A poll that has not answered within this long counts as lost.
-        "poll_timeout_ms": max(2000, min(settings.WALL_POLL_SECONDS * 1000, 8000)),
+        **live_context(
+            reverse("wall-poll"),
+            options.query_items(),
+            poll.token,
+            seconds=settings.WALL_POLL_SECONDS,
+        ),
         "watchdog_minutes": settings.WALL_WATCHDOG_MINUTES,
         "reload_hours": settings.WALL_RELOAD_HOURS,
         "opening_hours": settings.WALL_OPENING_HOURS,

@@ -28,6 +28,7 @@
     expanded: new Set(),
     busySince: 0,
     pollPending: false,
+    pollSwaps: 0, // list swaps so far (a poll that brought a new list polls again at once)
     swapFromPoll: false,
     previousIds: null,
     stash: new Map(),
@@ -99,21 +100,36 @@
   }
 
   /* ---- Polling ---------------------------------------------------------------------------- */
+  // Held polls (data-poll-hold > 0, SCREEN_UPDATES=longpoll): the server keeps each poll until
+  // the list changes or the hold passes, and the next one goes out at once; the interval below
+  // stays as the retry after a failure and the watchdog should the chain ever break.
   function poll() {
     var root = results();
-    if (!root || document.hidden || !window.htmx) return;
+    if (!root || document.hidden || !window.htmx || state.pollPending) return;
     if (state.busySince && Date.now() - state.busySince < 15000) return;
     var url = root.getAttribute("data-poll-url");
     if (!url) return;
+    var holdMs = (parseFloat(root.getAttribute("data-poll-hold")) || 0) * 1000;
+    var started = Date.now();
+    var swaps = state.pollSwaps;
+    var answered = false;
     state.pollPending = true;
-    htmx.ajax("GET", url, { source: root, target: root, swap: "outerHTML" }).finally(function () {
-      state.pollPending = false;
-    });
+    htmx.ajax("GET", url, { source: root, target: root, swap: "outerHTML" })
+      .then(function () { answered = true; })
+      .finally(function () {
+        state.pollPending = false;
+        // Again at once after a held 204 or a new list; after a failure, the interval retries.
+        var again = answered && (state.pollSwaps !== swaps || Date.now() - started >= holdMs / 2);
+        if (holdMs && again) setTimeout(poll, 50);
+      });
   }
   function schedulePolling() {
     var root = results();
     var seconds = root ? parseInt(root.getAttribute("data-poll-seconds"), 10) : 0;
     if (!seconds || seconds < 1) seconds = 0;
+    if (root && parseFloat(root.getAttribute("data-poll-hold")) > 0 && !state.pollPending) {
+      setTimeout(poll, 0); // a held poll waits on the server from the start
+    }
     if (seconds === state.pollSeconds && state.timer) return;
     if (state.timer) clearInterval(state.timer);
     state.timer = null;
@@ -245,6 +261,7 @@
       var root = event.detail.target;
       state.previousIds = orderIds(root);
       state.swapFromPoll = state.pollPending;
+      if (state.pollPending) state.pollSwaps += 1;
       state.stash = new Map();
       state.expanded.forEach(function (id) {
         var tb = root.querySelector('tbody.order[data-order-id="' + CSS.escape(id) + '"]');

@@ -1,0 +1,150 @@
+"""Held polls: a screen's poll waits on the server until the cache changes, then answers at once.
+
+A screen (the wall, the pickup screen, the board's list) polls with its poll token; when the
+token is current the poll is held for up to its screen's poll interval instead of answering
+204 straight away. One watcher thread per web process reads the sync state row (the data
+version, the failures, the staleness: ``selectors.sync.sync_poll_state``) every
+``TICK_SECONDS`` while anyone waits, and wakes every held poll of that process the moment the
+token moves. So the news of a change travels through the database, never through one
+process's memory: a sync on another host, a second web process, a restart all look the same.
+
+Why not LISTEN/NOTIFY or server-sent events (measured and argued in docs/deploy.md, "How
+screens learn of a change"): reading one indexed row five times a second per process costs
+well under 1% of a core, works on SQLite and PostgreSQL alike and through PgBouncer's
+transaction pooling (where LISTEN does not), and adds at most one tick to the latency; a held
+poll is an ordinary request that nginx, restarts and network blips treat like any other.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from django.db import connections
+
+logger = logging.getLogger("orders_app.screens")
+
+TICK_SECONDS = 0.2  # how often the watcher reads the token while polls are held
+IDLE_STOP_SECONDS = 30.0  # the watcher thread ends after this long with nobody waiting
+
+
+def _read_token() -> str:
+    from orders_app.selectors.sync import sync_poll_state
+
+    return sync_poll_state().token
+
+
+class ChangeWatch:
+    """One per process: held polls wait here for the poll token to move.
+
+    ``read`` returns the current token (one small query); it runs only on the watcher thread,
+    which starts with the first waiter and stops after ``idle_stop`` seconds without one (so an
+    idle process runs no thread and no query)."""
+
+    def __init__(
+        self,
+        read: Callable[[], str] = _read_token,
+        *,
+        tick: float = TICK_SECONDS,
+        idle_stop: float = IDLE_STOP_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._read = read
+        self._tick = tick
+        self._idle_stop = idle_stop
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._token: str | None = None  # the last token read; None: not read since start
+        self._read_at = float("-inf")  # ``clock`` time of that read
+        self._waiters = 0
+        self._last_waiter_at = 0.0
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self.reads = 0  # tokens read (for tests and benchmarks)
+
+    @property
+    def waiting(self) -> int:
+        return self._waiters
+
+    def wait(self, token: str, seconds: float) -> str | None:
+        """Block until the token differs from ``token`` (the new token) or ``seconds`` pass
+        (None). Only a token read after the wait began counts, so a watcher one tick behind
+        the caller's own fresh read never wakes it for nothing."""
+        entered = self._clock()
+        deadline = entered + max(seconds, 0.0)
+        with self._cond:
+            self._waiters += 1
+            self._start_locked()
+            try:
+                while True:
+                    if self._read_at >= entered and self._token not in (None, token):
+                        return self._token
+                    left = deadline - self._clock()
+                    if left <= 0:
+                        return None
+                    self._cond.wait(min(left, self._tick * 5))
+            finally:
+                self._waiters -= 1
+                self._last_waiter_at = self._clock()
+
+    def _start_locked(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._token, self._read_at = None, float("-inf")
+        self._thread = threading.Thread(target=self._run, name="pass-change-watch", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while True:
+                try:
+                    token = self._read()
+                except Exception as exc:  # the database away for a moment: keep trying
+                    logger.warning("change_watch_read_failed error=%s", type(exc).__name__)
+                    connections.close_all()
+                    token = None
+                with self._cond:
+                    self.reads += 1
+                    if token is not None:
+                        moved = token != self._token
+                        self._token, self._read_at = token, self._clock()
+                        if moved:
+                            self._cond.notify_all()
+                    idle = self._waiters == 0 and (
+                        self._stopping or self._clock() - self._last_waiter_at >= self._idle_stop
+                    )
+                    if idle:
+                        self._thread = None
+                        return
+                time.sleep(self._tick)
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    def stop(self) -> None:
+        """End the watcher thread now if nobody waits (tests: before the database goes)."""
+        with self._cond:
+            thread, self._stopping = self._thread, True
+        if thread is not None:
+            thread.join(timeout=5)
+        with self._cond:
+            self._stopping = False
+
+
+_watch = ChangeWatch()
+
+
+def wait_for_change(token: str, seconds: float) -> str | None:
+    """Hold the caller until the poll token moves from ``token`` (the new one) or ``seconds``
+    pass (None). The caller has just read ``token`` itself; see ``ChangeWatch.wait``."""
+    return _watch.wait(token, seconds)
+
+
+def release_connection() -> None:
+    """Before a held poll waits: hand this thread's database connection back when connections
+    are pooled (PostgreSQL with ``DB_POOL_SIZE``), so held polls never hold connections; a
+    persistent SQLite connection is kept (it costs a file handle)."""
+    connection = connections["default"]
+    if connection.vendor == "postgresql" and connection.settings_dict["OPTIONS"].get("pool"):
+        connection.close()
