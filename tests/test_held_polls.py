@@ -22,7 +22,7 @@ from tests.fixtures.orders import make_order, mark_synced
 class Tokens:
     """A token source the watcher reads, moved by the test."""
 
-    def __init__(self, token: str = "1-0-fresh") -> None:
+    def __init__(self, token: str = "1-0-fresh") -> None:  # noqa: S107 - a poll token
         self.token = token
         self.reads = 0
 
@@ -169,9 +169,7 @@ def bump_data_version() -> None:
     ("url", "param"),
     [("/wall/poll/", "token"), ("/pickup/poll/", "token"), ("/orders/rows/", "v")],
 )
-def test_a_held_poll_answers_the_moment_the_data_changes(
-    held_polls, django_user_model, url, param
-):
+def test_a_held_poll_answers_the_moment_the_data_changes(held_polls, django_user_model, url, param):
     mark_synced()
     client = manager(django_user_model)
     token = sync_poll_state().token

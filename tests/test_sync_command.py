@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import shutil
 import signal
@@ -416,3 +417,22 @@ def test_loop_is_current_about_one_interval_after_clopos_comes_back(proc_env, si
     loop.send_signal(signal.SIGTERM)
     loop.communicate(timeout=30)
     assert loop.returncode == 0
+
+
+@pytest.mark.slow
+@pytest.mark.real_clock
+def test_the_loop_runs_orders_every_interval_and_the_kitchen_on_its_slower_cadence(proc_env):
+    """--loop: the orders every --interval, receipts (and the stop list) every
+    SYNC_RECEIPTS_SECONDS; the first pass does everything."""
+    proc_env["env"]["SYNC_RECEIPTS_SECONDS"] = "3"
+    loop = proc_env["start"]("--loop", "--interval", "0.5")
+    passes: list[str] = []
+    while len(passes) < 10:
+        passes += [line for line in read_lines_until(loop, "sync ok") if "sync ok" in line]
+    loop.send_signal(signal.SIGTERM)
+    loop.communicate(timeout=30)
+    kitchen = [n for n, line in enumerate(passes) if "receipts_created=" in line]
+    assert kitchen[0] == 0  # the first pass: everything
+    # 10 orders passes 0.5 s apart span about 4.5 s: the kitchen ran 2 or 3 times, not 10.
+    assert 2 <= len(kitchen) <= 4, passes
+    assert all(b - a >= 4 for a, b in itertools.pairwise(kitchen)), kitchen

@@ -415,6 +415,15 @@ class CloposClient(KitchenEndpoints):
         finally:
             self._report(method, path, status, self._clock() - started)
 
+    def rate_headroom(self) -> float | None:
+        """What is left of the server's rate window, 0..1 (``RateLimit-Remaining`` over
+        ``RateLimit-Limit``), or None when Clopos has not said or the window has reset."""
+        if self._rl_remaining is None or not self._rl_limit or self._rl_reset_at is None:
+            return None
+        if self._rl_reset_at <= self._clock():
+            return None
+        return max(0.0, min(1.0, self._rl_remaining / self._rl_limit))
+
     def _read_rate_limit_headers(self, headers: Mapping[str, str]) -> None:
         remaining = header_number(headers, "RateLimit-Remaining")
         if remaining is None:

@@ -1,8 +1,9 @@
 """python manage.py sync_orders: fill the order cache from Clopos (see orders_app/services/sync/).
 
-One pass by default: exit 0 when it worked, 1 with the reason when it did not, 75 when another
-runner holds the lease (unless ``--wait``). ``--loop`` repeats every ``--interval`` seconds and
-survives any fault: the error is recorded on the sync state, the cache keeps what it had, and
+One pass by default (orders, receipts, the stop list, and reference data when due): exit 0 when
+it worked, 1 with the reason when it did not, 75 when another runner holds the lease (unless
+``--wait``). ``--loop`` runs the orders every ``--interval`` seconds (SYNC_INTERVAL) and the
+kitchen every SYNC_RECEIPTS_SECONDS (services/sync/cadence.py), and survives any fault: the error is recorded on the sync state, the cache keeps what it had, and
 the next pass comes after one interval while Clopos is unreachable (the client backs off inside
 the pass) or after a capped exponential backoff for anything else (see ``failure_delay``).
 SIGTERM and SIGINT finish the current page and exit 0.
@@ -44,6 +45,7 @@ from orders_app.services.sync import (
     quote,
     sync_pass,
 )
+from orders_app.services.sync.cadence import Cadence
 
 logger = logging.getLogger("orders_app.sync")
 
@@ -162,7 +164,14 @@ class Command(BaseCommand):
 
     # --- One pass --------------------------------------------------------------------------------
 
-    def run_once(self, *, full: bool = False, since: date | None = None) -> PassResult:
+    def run_once(
+        self,
+        *,
+        full: bool = False,
+        since: date | None = None,
+        kitchen: bool = True,
+        stop_list_now: bool = False,
+    ) -> PassResult:
         """One pass under the lease; returns its result or raises what stopped it."""
         bar = ProgressBar(self.stderr._out) if self.stderr.isatty() else None
         try:
@@ -173,6 +182,8 @@ class Command(BaseCommand):
                 progress=bar,
                 should_stop=self.should_stop,
                 check_lease=self.check_lease,
+                kitchen=kitchen,
+                stop_list_now=stop_list_now,
             )
         finally:
             if bar is not None:
@@ -248,7 +259,7 @@ class Command(BaseCommand):
 
     def one_shot(self, *, full: bool, since: date | None) -> None:
         try:
-            result = self.run_once(full=full, since=since)
+            result = self.run_once(full=full, since=since, stop_list_now=True)
         except SyncFailed as failed:
             self.stdout.write(failed.result.summary_line())
             if failed.internal:
@@ -264,12 +275,17 @@ class Command(BaseCommand):
     def loop(self, *, interval: float, full: bool, since: date | None) -> None:
         failures = 0
         first = True
+        cadence = Cadence(interval=interval, kitchen_every=settings.SYNC_RECEIPTS_SECONDS)
         while not self.shutdown:
             if not connection.in_atomic_block:
                 close_old_connections()
             started = time.monotonic()
+            headroom = self.client.rate_headroom() if self.client is not None else None
+            kitchen = cadence.kitchen_due(headroom)
             try:
-                result = self.run_once(full=full and first, since=since if first else None)
+                result = self.run_once(
+                    full=full and first, since=since if first else None, kitchen=kitchen
+                )
             except Exception as exc:
                 # Whatever happened (Clopos, network, database, a bug), the loop lives on:
                 # the failure is on SyncState and the next pass comes after a backoff.
@@ -290,15 +306,17 @@ class Command(BaseCommand):
             else:
                 failures = 0
                 first = False
+                cadence.ran(kitchen=kitchen, started=started)
                 self.report(result)
-                warm_insights()
-                delay = max(interval - (time.monotonic() - started), 0.0)
+                if kitchen:
+                    warm_insights()
+                delay = cadence.delay(started=started, headroom=self.client.rate_headroom())
             self.sleep(delay)
         self.stdout.write("sync stopped")
 
     def sleep(self, seconds: float) -> None:
-        """Sleep in 1-second slices so a stop signal is honoured quickly (the lease keeper
-        renews the lease meanwhile)."""
+        """Sleep in slices of at most a second so a stop signal is honoured quickly (the lease
+        keeper renews the lease meanwhile)."""
         deadline = time.monotonic() + seconds
         while not self.shutdown:
             left = deadline - time.monotonic()

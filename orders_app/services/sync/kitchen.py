@@ -32,8 +32,8 @@ from orders_app.services.sync.version import data_version_bump
 logger = logging.getLogger("orders_app.sync")
 
 # Asking for an order's receipt is one request per order: bounded so that orders whose receipt
-# never comes cannot eat the rate budget. At most this many a pass (12 a minute at the default
-# SYNC_INTERVAL), newest first; an order is asked again after RECEIPT_RECHECK while young, then
+# never comes cannot eat the rate budget. At most this many a kitchen pass (12 a minute at the
+# default SYNC_RECEIPTS_SECONDS), newest first; an order is asked again after RECEIPT_RECHECK while young, then
 # after RECEIPT_RECHECK_OLD.
 RECEIPT_LINKS_PER_PASS = 2
 RECEIPT_RECHECK = timedelta(minutes=2)

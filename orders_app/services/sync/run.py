@@ -45,8 +45,15 @@ def sync_pass(
     check_lease: Callable[[], None] | None = None,
     page_size: int | None = None,
     clock: Callable[[], float] = time.monotonic,
+    kitchen: bool = True,
+    stop_list_now: bool = False,
 ) -> PassResult:
     """One sync pass (backfill, incremental, and a reconcile when due); see the package doc.
+
+    ``kitchen``: also the receipts, their links to orders, stations and products (when due)
+    and the stop list (every SYNC_STOPLIST_SECONDS, or now with ``stop_list_now``).
+    ``sync_orders --loop`` runs the kitchen every SYNC_RECEIPTS_SECONDS and the orders every
+    SYNC_INTERVAL (services/sync/cadence.py); a one-shot pass does everything.
 
     ``check_lease`` is called before each page is written (the command checks its lease
     there); if it raises, that page is not written and the pass fails.
@@ -105,15 +112,16 @@ def sync_pass(
                 result.reconciled = True
         if plan.refresh_reference:
             result.reference_refreshed = reference_refresh(client, now=now, result=result)
-        # The kitchen: receipts, their links to orders, stations and products, the stop list.
-        changed_receipts = receipts_sync(client=client, now=now, result=result, state=state)
-        linked = receipts_link(client=client, now=now, result=result)
-        # The state read at the pass's start says when each was last done (only this pass,
-        # the lease holder, writes those times), so deciding costs no query.
-        kitchen_reference_sync(client=client, now=now, result=result, state=state)
-        stop_list_sync(client=client, now=now, result=result, state=state)
-        if stages_refresh(now=now, receipt_ids=changed_receipts, order_ids=linked):
-            result.data_version_moved()
+        if kitchen:
+            # The kitchen: receipts, their links to orders, stations and products, the stop
+            # list. The state read at the pass's start says when each was last done (only
+            # this pass, the lease holder, writes those times), so deciding costs no query.
+            changed_receipts = receipts_sync(client=client, now=now, result=result, state=state)
+            linked = receipts_link(client=client, now=now, result=result)
+            kitchen_reference_sync(client=client, now=now, result=result, state=state)
+            stop_list_sync(client=client, now=now, result=result, state=state, force=stop_list_now)
+            if stages_refresh(now=now, receipt_ids=changed_receipts, order_ids=linked):
+                result.data_version_moved()
     except StopRequested:
         result.stopped = True
     except Exception as exc:
