@@ -13,7 +13,9 @@ from gunicorn.glogging import Logger
 
 bind = os.environ.get("PASS_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(4, multiprocessing.cpu_count() * 2)))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Held polls (SCREEN_UPDATES=longpoll) keep a thread each while they wait (a blocked thread costs
+# no CPU): 4 x 64 holds 200 screens and the managers beside them (docs/deploy.md).
+threads = int(os.environ.get("GUNICORN_THREADS", "64"))
 worker_class = "gthread"
 timeout = 30
 graceful_timeout = 10

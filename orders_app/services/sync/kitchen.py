@@ -32,10 +32,11 @@ from orders_app.services.sync.version import data_version_bump
 logger = logging.getLogger("orders_app.sync")
 
 # Asking for an order's receipt is one request per order: bounded so that orders whose receipt
-# never comes cannot eat the rate budget. At most this many a kitchen pass (12 a minute at the
-# default SYNC_RECEIPTS_SECONDS), newest first; an order is asked again after RECEIPT_RECHECK while young, then
+# never comes cannot eat the rate budget. At most this many a kitchen pass (6 a minute at the
+# default SYNC_RECEIPTS_SECONDS: 360 new orders an hour, and about 2% of the brand's 300 a
+# minute; bench/bench_latency.py), newest first; an order is asked again after RECEIPT_RECHECK while young, then
 # after RECEIPT_RECHECK_OLD.
-RECEIPT_LINKS_PER_PASS = 2
+RECEIPT_LINKS_PER_PASS = 1
 RECEIPT_RECHECK = timedelta(minutes=2)
 RECEIPT_RECHECK_OLD = timedelta(minutes=15)
 RECEIPT_YOUNG = timedelta(minutes=30)
