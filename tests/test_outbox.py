@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 
 from dashboard.settings import bump_flow_from
 from orders_app.clopos.client import CloposClient
@@ -220,6 +221,16 @@ def test_the_same_key_twice_is_one_entry_and_one_change(sim, clopos):
     late, created_late = bump(receipt_id, "IN_PROGRESS", "same-key", now=T0 + timedelta(minutes=5))
     assert not created_late and late.id == first.id
     assert writes(sim, receipt_id) == 1
+
+
+def test_a_repeated_key_the_flow_would_still_allow_is_stopped_by_the_unique_key(sim):
+    receipt_id = open_receipt(sim, "NEW")
+    first, _ = bump(receipt_id, "IN_PROGRESS", "k")
+    bump(receipt_id, "NEW", "undo")  # another tap puts it back: NEW → IN_PROGRESS is allowed again
+    version = data_version()
+    again, created = bump(receipt_id, "IN_PROGRESS", "k")  # a late retry of the first request
+    assert not created and again.id == first.id
+    assert OutboxEntry.objects.count() == 2 and data_version() == version
 
 
 def test_a_tap_starts_from_the_last_pending_tap_else_the_cached_status(sim):
@@ -584,3 +595,37 @@ def test_a_receipts_and_an_orders_timeline_list_their_writes_oldest_first(sim, c
     order = Order.objects.get(receipt_id=receipt_id)
     assert [e.key for e in entries_for_order(order)] == ["a", "b"]
     assert "IN_PROGRESS" in str(timeline[0])
+
+
+def test_the_admin_shows_entries_and_their_reasons_read_only(
+    sim, clopos, client, django_user_model
+):
+    admin = django_user_model.objects.create_superuser(username="admin", password="pw-123456789")
+    client.force_login(admin)
+    Receipt.objects.create(id=123, status=1, order_status="NEW")
+    entry, _ = bump(123, "IN_PROGRESS", "k")
+    deliver(clopos, now=T0)
+    listing = client.get("/admin/orders_app/outboxentry/?state__exact=failed")
+    assert listing.status_code == 200 and "123" in listing.content.decode()
+    page = client.get(f"/admin/orders_app/outboxentry/{entry.id}/change/").content.decode()
+    assert "Receipt not found" in page and 'name="state"' not in page
+    assert client.get("/admin/orders_app/outboxentry/add/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "queryset",
+    [
+        lambda: OutboxEntry.objects.filter(state="pending").order_by("id"),
+        lambda: OutboxEntry.objects.filter(
+            actor_kind="screen", actor="grill", kind="receipt_status"
+        ).order_by("-id"),
+        lambda: OutboxEntry.objects.filter(receipt_id=1).order_by("id"),
+    ],
+    ids=["pending-in-order", "a-screens-last-bumps", "a-receipts-timeline"],
+)
+def test_the_outboxs_reads_use_an_index(queryset):
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's planner scans tables this small whatever the indexes")
+    plan = queryset().explain()
+    assert "USING" in plan and "INDEX" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
