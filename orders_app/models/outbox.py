@@ -12,7 +12,6 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 # An idempotency key as the client makes it (a UUID is 36 characters).
@@ -86,9 +85,8 @@ class OutboxEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        target = (
-            gettext("receipt %(id)s") % {"id": self.receipt_id}
-            if self.kind == self.Kind.RECEIPT_STATUS
-            else gettext("order %(id)s") % {"id": self.order_remote_id}
-        )
-        return f"{target}: {self.from_status or '?'} → {self.to_status} ({self.state})"
+        if self.kind == self.Kind.ORDER_IGNORE:
+            target = f"order {self.order_remote_id}"
+        else:
+            target = f"receipt {self.receipt_id}"
+        return f"{target}: {self.from_status or '-'} -> {self.to_status} ({self.state})"

@@ -33,9 +33,10 @@ the cache is newer than any ended entry).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -63,14 +64,24 @@ logger = logging.getLogger("orders_app.outbox")
 
 State, Kind, ActorKind = OutboxEntry.State, OutboxEntry.Kind, OutboxEntry.ActorKind
 IGNORE, PENDING_ORDER = "IGNORE", "PENDING"
-# An entry being delivered is not due for anyone else this long (a request and its retries
-# fit well within it); a crashed deliverer's entry is due again after it.
+# An entry being delivered is not due for anyone else this long (its three requests and the
+# client's retries fit within it at the default CLOPOS_* settings); a crashed deliverer's entry
+# is due again after it, and its re-read finds any write it made.
 CLAIM_SECONDS = 60
 DELIVER_LIMIT = 50  # entries one deliver() call attempts at most
 SCAN_LIMIT = 2000  # pending entries one deliver() call reads
 CHANGED_IN_POS = "changed in POS"
 # When the client gives none (a fake): the defaults of clopos/config.py.
 BACKOFF_BASE, BACKOFF_CAP = 0.5, 30.0
+
+
+class OutboxClient(Protocol):
+    """What delivery needs of the Clopos client (clopos/client.py and kitchen.py)."""
+
+    def get_receipt(self, receipt_id: int, *, with_: Any = ...) -> dict: ...
+    def set_receipt_order_status(self, receipt_id: int, order_status: str) -> dict: ...
+    def get_order(self, order_id: int, *, with_receipt: bool = ...) -> dict: ...
+    def ignore_order(self, order_id: int) -> dict: ...
 
 
 # --- Errors -----------------------------------------------------------------------------------
@@ -259,7 +270,7 @@ def enqueue_ignore(
 
 
 def _enqueue(
-    build: Any, *, key: str, actor: str, actor_kind: str, now: datetime
+    build: Callable[[], OutboxEntry], *, key: str, actor: str, actor_kind: str, now: datetime
 ) -> tuple[OutboxEntry, bool]:
     """The entry ``build()`` makes, saved with the tap's who and when; or, when ``key`` is
     taken, the key's first entry. One path for a repeated key and for two requests racing
@@ -337,17 +348,23 @@ class Shown:
 
 
 def deliver(
-    client: Any, *, now: datetime | None = None, limit: int = DELIVER_LIMIT
+    client: OutboxClient, *, now: datetime | None = None, limit: int = DELIVER_LIMIT
 ) -> DeliveryResult:
     """Deliver the pending entries that are due, oldest first and in order per receipt (and
-    per ignored order), at most ``limit`` of them; stops at the first fault that may pass."""
-    now = now or timezone.now()
+    per ignored order), at most ``limit`` of them; stops at the first fault that may pass.
+
+    ``now`` fixes the time of every step (tests); without it each entry reads the clock when
+    its turn comes, so a long call (a slow Clopos) never claims with a time already past."""
+
+    def clock() -> datetime:
+        return now if now is not None else timezone.now()
+
     result = DeliveryResult()
-    for queue in _due_queues(now):
+    for queue in _due_queues(clock()):
         for entry in queue:
             if result.attempted >= limit:
                 return result
-            outcome = _deliver_one(client, entry, now=now)
+            outcome = _deliver_one(client, entry, now=clock())
             if outcome is None:  # another deliverer holds it: leave this receipt to them
                 break
             setattr(result, outcome, getattr(result, outcome) + 1)
@@ -387,7 +404,7 @@ def entry_claim(entry: OutboxEntry, *, now: datetime) -> bool:
     return True
 
 
-def _deliver_one(client: Any, entry: OutboxEntry, *, now: datetime) -> str | None:
+def _deliver_one(client: OutboxClient, entry: OutboxEntry, *, now: datetime) -> str | None:
     """Claim, read, maybe write, read again, and end or reschedule the entry: the
     DeliveryResult field to count, or None when another deliverer has it."""
     if not entry_claim(entry, now=now):
@@ -423,7 +440,7 @@ def _deliver_one(client: Any, entry: OutboxEntry, *, now: datetime) -> str | Non
     return "superseded"
 
 
-def _read(client: Any, entry: OutboxEntry) -> Shown:
+def _read(client: OutboxClient, entry: OutboxEntry) -> Shown:
     """What Clopos shows now for the entry's receipt (or order)."""
     if entry.kind == Kind.ORDER_IGNORE:
         order = client.get_order(entry.order_remote_id)
@@ -452,7 +469,9 @@ def backoff_seconds(
     return min(cap, base * (2 ** max(0, attempts - 1)))
 
 
-def _reschedule(client: Any, entry: OutboxEntry, exc: CloposError, *, now: datetime) -> None:
+def _reschedule(
+    client: OutboxClient, entry: OutboxEntry, exc: CloposError, *, now: datetime
+) -> None:
     wait = backoff_seconds(
         entry.attempts,
         base=getattr(client, "backoff_base", BACKOFF_BASE),
