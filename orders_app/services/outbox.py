@@ -64,9 +64,10 @@ logger = logging.getLogger("orders_app.outbox")
 
 State, Kind, ActorKind = OutboxEntry.State, OutboxEntry.Kind, OutboxEntry.ActorKind
 IGNORE, PENDING_ORDER = "IGNORE", "PENDING"
-# An entry being delivered is not due for anyone else this long (its three requests and the
-# client's retries fit within it at the default CLOPOS_* settings); a crashed deliverer's entry
-# is due again after it, and its re-read finds any write it made.
+# An entry being delivered is not due for anyone else this long; a crashed deliverer's entry is
+# due again after it, and its re-read finds any write it made. A delivery slower than this (a
+# Clopos timing out through all the client's retries) can at worst meet a second deliverer,
+# which only the sync lease lets run: both would send the same value, and only one can end it.
 CLAIM_SECONDS = 60
 DELIVER_LIMIT = 50  # entries one deliver() call attempts at most
 SCAN_LIMIT = 2000  # pending entries one deliver() call reads
