@@ -297,6 +297,34 @@ WALL_WATCHDOG_MINUTES = envint("WALL_WATCHDOG_MINUTES", 3, minimum=1)
 WALL_RELOAD_HOURS = envint("WALL_RELOAD_HOURS", 4, minimum=1)
 WALL_OPENING_HOURS = envstr("WALL_OPENING_HOURS", "")  # e.g. "09:00-23:30"; empty = never dim
 
+
+def bump_flow_from(entries: list[str]) -> list[str]:
+    """WALL_BUMP_FLOW as the steps a bump walks: at least two distinct Clopos order_status
+    values (vocabulary.RECEIPT_ORDER_STATUSES), in the order a ticket moves through them."""
+    steps = [entry.strip().upper() for entry in entries]
+    unknown = [step for step in steps if step not in _vocabulary.RECEIPT_ORDER_STATUSES]
+    if unknown:
+        raise ImproperlyConfigured(
+            f"WALL_BUMP_FLOW steps must be Clopos order_status values "
+            f"({', '.join(_vocabulary.RECEIPT_ORDER_STATUSES)}); got {', '.join(unknown)}"
+        )
+    if len(set(steps)) != len(steps):
+        raise ImproperlyConfigured(f"WALL_BUMP_FLOW names a step twice: {','.join(steps)}")
+    if len(steps) < 2:
+        raise ImproperlyConfigured("WALL_BUMP_FLOW needs at least two steps, e.g. NEW,READY")
+    return steps
+
+
+# Bumping (off by default: Pass writes nothing to Clopos). With WALL_BUMP a manager may bump
+# on any wall and a kiosk screen if its key allows it (wall_key ... --bump); a bump moves a
+# receipt's order_status one step along WALL_BUMP_FLOW (or back one: undo, recall).
+WALL_BUMP = envbool("WALL_BUMP", False)
+WALL_BUMP_FLOW = bump_flow_from(
+    envlist("WALL_BUMP_FLOW", ["NEW", "IN_PROGRESS", "READY", "PICKED_UP"])
+)
+# Managers may ignore a PENDING order (PUT /orders/{id} IGNORE) from the board and order page.
+BOARD_CAN_IGNORE = envbool("BOARD_CAN_IGNORE", False)
+
 # --- Manager login created by `make run` ------------------------------------------------------
 MANAGER_USERNAME = envstr("MANAGER_USERNAME", "manager")
 MANAGER_PASSWORD = envstr("MANAGER_PASSWORD")

@@ -15,9 +15,12 @@ from orders_app.services.wall_keys import (
     WallKeyError,
     hash_key,
     redact_keys,
+    wall_key_bumper,
+    wall_key_can_bump,
     wall_key_check,
     wall_key_create,
     wall_key_revoke,
+    wall_key_set_bump,
 )
 
 pytestmark = pytest.mark.django_db
@@ -86,6 +89,58 @@ def test_revoke_marks_the_key_and_the_key_stops_working():
     assert wall_key_check(key=created.key).state == "revoked"
     with pytest.raises(CommandError, match="No kiosk key"):
         run("revoke", "nobody")
+
+
+def test_a_key_is_read_only_unless_created_with_bump():
+    run("create", "--name", "pass")
+    output = run("create", "--name", "grill", "--bump")
+    assert "may bump tickets" in output
+    assert output.strip().splitlines()[-1].startswith("http://127.0.0.1:8000/wall/?key=")
+    assert WallKey.objects.get(name="grill").can_bump
+    assert not WallKey.objects.get(name="pass").can_bump
+
+
+def test_set_allows_and_stops_bumping_on_an_existing_key_without_a_new_url():
+    created = wall_key_create(name="grill")
+    key_hash = created.wall_key.key_hash
+    assert "may bump tickets" in run("set", "grill", "--bump")
+    row = WallKey.objects.get(name="grill")
+    assert row.can_bump and row.key_hash == key_hash
+    assert wall_key_check(key=created.key).ok
+    assert "read-only" in run("set", "grill", "--no-bump")
+    assert not WallKey.objects.get(name="grill").can_bump
+    with pytest.raises(CommandError):
+        run("set", "grill")  # one of --bump / --no-bump is required
+    with pytest.raises(CommandError):
+        run("set", "grill", "--bump", "--no-bump")
+    with pytest.raises(CommandError, match="No kiosk key"):
+        run("set", "nobody", "--bump")
+
+
+def test_list_shows_which_keys_may_bump():
+    wall_key_create(name="grill", can_bump=True)
+    wall_key_create(name="pass")
+    lines = run("list").splitlines()
+    assert "BUMP" in lines[0]
+    grill = next(line for line in lines if line.startswith("grill"))
+    pass_ = next(line for line in lines if line.startswith("pass"))
+    assert grill.split()[2] == "yes" and pass_.split()[2] == "no"
+
+
+def test_only_an_active_key_with_bump_lets_its_screen_bump(django_assert_num_queries):
+    grill = wall_key_create(name="grill", can_bump=True).wall_key
+    reader = wall_key_create(name="pass").wall_key
+    with django_assert_num_queries(1):
+        assert wall_key_bumper(key_id=grill.id) == "grill"
+    assert wall_key_can_bump(key_id=grill.id)
+    assert not wall_key_can_bump(key_id=reader.id)
+    assert wall_key_bumper(key_id=reader.id) is None
+    for nothing in (None, "1", True, 10**9):
+        assert not wall_key_can_bump(key_id=nothing)
+    wall_key_revoke(name="grill")
+    assert not wall_key_can_bump(key_id=grill.id)
+    assert wall_key_set_bump(name="pass", can_bump=True).can_bump
+    assert wall_key_can_bump(key_id=reader.id)
 
 
 def test_service_rejects_an_empty_name():
@@ -167,3 +222,36 @@ def test_admin_refuses_a_duplicate_name(admin_client_logged_in):
     assert response.status_code == 200
     assert WallKey.objects.count() == 1
     assert "already exists" in response.content.decode()
+
+
+def test_admin_creates_a_bump_key_and_toggles_it_without_touching_the_hash(
+    admin_client_logged_in,
+):
+    response = admin_client_logged_in.post(
+        "/admin/orders_app/wallkey/add/", {"name": "grill", "can_bump": "on"}
+    )
+    assert response.status_code == 200
+    row = WallKey.objects.get(name="grill")
+    assert row.can_bump
+    change_url = f"/admin/orders_app/wallkey/{row.id}/change/"
+    page = admin_client_logged_in.get(change_url).content.decode()
+    assert 'name="can_bump"' in page and 'name="name"' not in page  # only can_bump is editable
+    response = admin_client_logged_in.post(change_url, {"name": "renamed"})  # box unticked
+    assert response.status_code == 302
+    after = WallKey.objects.get(id=row.id)
+    assert (after.name, after.can_bump, after.key_hash) == ("grill", False, row.key_hash)
+    listing = admin_client_logged_in.get("/admin/orders_app/wallkey/?can_bump__exact=0")
+    assert "grill" in listing.content.decode()
+
+
+def test_admin_actions_allow_and_stop_bumping(admin_client_logged_in):
+    ids = [wall_key_create(name=name).wall_key.id for name in ("grill", "fryer")]
+    response = admin_client_logged_in.post(
+        "/admin/orders_app/wallkey/", {"action": "allow_bumping", "_selected_action": ids}
+    )
+    assert response.status_code == 302
+    assert WallKey.objects.filter(can_bump=True).count() == 2
+    admin_client_logged_in.post(
+        "/admin/orders_app/wallkey/", {"action": "stop_bumping", "_selected_action": ids[:1]}
+    )
+    assert list(WallKey.objects.filter(can_bump=True).values_list("name", flat=True)) == ["fryer"]

@@ -1,4 +1,5 @@
-"""Admin for wall kiosk keys: list, create (the URL is shown once), revoke. Never the key or hash."""
+"""Admin for wall kiosk keys: list, create (the URL is shown once), revoke, and whether a key's
+screens may bump tickets (the one thing that can change on a key). Never the key or hash."""
 
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ from orders_app.services.wall_keys import (
     WallKeyError,
     wall_key_create,
     wall_keys_revoke,
+    wall_keys_set_bump,
+)
+
+BUMP_HELP = _(
+    "Its screens may bump tickets (with WALL_BUMP on), writing their progress to Clopos. "
+    "Off: the wall stays read-only."
 )
 
 
@@ -29,40 +36,57 @@ class WallKeyCreateForm(forms.ModelForm):
 
     class Meta:
         model = WallKey
-        fields = ["name"]
+        fields = ["name", "can_bump"]
+        help_texts = {"can_bump": BUMP_HELP}
+
+
+class WallKeyChangeForm(forms.ModelForm):
+    """An existing key: only ``can_bump`` changes (the name and times are read-only)."""
+
+    class Meta:
+        model = WallKey
+        fields = ["can_bump"]
+        help_texts = {"can_bump": BUMP_HELP}
 
 
 @admin.register(WallKey)
 class WallKeyAdmin(admin.ModelAdmin):
-    list_display = ["name", "state", "created_at", "last_used_at", "revoked_at"]
-    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    list_display = ["name", "state", "can_bump", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "can_bump"]
     search_fields = ["name"]
-    actions = ["revoke_keys"]
+    actions = ["revoke_keys", "allow_bumping", "stop_bumping"]
     form = WallKeyCreateForm
-    fields = ["name"]
+    fields = ["name", "can_bump"]
     readonly_fields: list[str] = []
+    _shown = ["name", "state", "created_at", "last_used_at", "revoked_at"]
 
     @admin.display(description=_("State"))
     def state(self, obj: WallKey) -> str:
         return gettext("Revoked") if obj.revoked_at else gettext("Active")
 
+    def get_form(self, request: HttpRequest, obj: WallKey | None = None, change=False, **kwargs):
+        kwargs["form"] = WallKeyCreateForm if obj is None else WallKeyChangeForm
+        return super().get_form(request, obj, change, **kwargs)
+
     def get_fields(self, request: HttpRequest, obj: WallKey | None = None) -> list[str]:
         if obj is None:
-            return ["name"]
-        return ["name", "state", "created_at", "last_used_at", "revoked_at"]
+            return ["name", "can_bump"]
+        return [*self._shown, "can_bump"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: WallKey | None = None) -> list[str]:
         if obj is None:
             return []
-        return ["name", "state", "created_at", "last_used_at", "revoked_at"]
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        # Viewable, never editable: a key is created or revoked, nothing else.
-        return False
+        return list(self._shown)
 
     def save_model(self, request: HttpRequest, obj: WallKey, form, change: bool) -> None:
+        if change:
+            # Nothing but can_bump changes on a key; its hash and times stay as they were.
+            obj.save(update_fields=["can_bump"])
+            return
         try:
-            created = wall_key_create(name=form.cleaned_data["name"])
+            created = wall_key_create(
+                name=form.cleaned_data["name"], can_bump=form.cleaned_data.get("can_bump", False)
+            )
         except WallKeyError as exc:
             raise forms.ValidationError(str(exc)) from None
         obj.pk = created.wall_key.pk
@@ -94,3 +118,30 @@ class WallKeyAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+    @admin.action(description=_("Let selected kiosk keys bump tickets"))
+    def allow_bumping(self, request: HttpRequest, queryset) -> None:
+        self._set_bump(request, queryset, can_bump=True)
+
+    @admin.action(description=_("Make selected kiosk keys read-only"))
+    def stop_bumping(self, request: HttpRequest, queryset) -> None:
+        self._set_bump(request, queryset, can_bump=False)
+
+    def _set_bump(self, request: HttpRequest, queryset, *, can_bump: bool) -> None:
+        count = wall_keys_set_bump(
+            ids=list(queryset.values_list("id", flat=True)), can_bump=can_bump
+        )
+        message = (
+            ngettext(
+                "%(count)s kiosk key may now bump tickets.",
+                "%(count)s kiosk keys may now bump tickets.",
+                count,
+            )
+            if can_bump
+            else ngettext(
+                "%(count)s kiosk key is now read-only.",
+                "%(count)s kiosk keys are now read-only.",
+                count,
+            )
+        )
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)

@@ -1,6 +1,10 @@
-"""The kitchen's endpoints of the Clopos client (docs/clopos.md §5–§6): receipts, stations,
-products and the stop list. A mixin of ``CloposClient`` (client.py): the same session,
-sign-in, rate budget, retries and typed errors as the orders."""
+"""The kitchen's endpoints of the Clopos client (docs/clopos.md §4–§6): receipts, stations,
+products and the stop list, and the two writes the outbox delivers (a receipt's
+``order_status``, an order ignored). A mixin of ``CloposClient`` (client.py): the same session,
+sign-in, rate budget, retries and typed errors as the orders.
+
+Both writes set a value rather than add one, so the client's retry of a 5xx or a timeout
+cannot apply them twice; services/outbox.py still re-reads before and after writing."""
 
 from __future__ import annotations
 
@@ -79,6 +83,20 @@ class KitchenEndpoints:
             )
         return data
 
+    def set_receipt_order_status(self: Any, receipt_id: int, order_status: str) -> dict:
+        """``PATCH /receipts/{id}`` with ``{"order_status": ...}`` (works on closed receipts
+        too, docs/clopos.md §5); the receipt as Clopos now has it."""
+        path = f"/receipts/{int(receipt_id)}"
+        body = self._request("PATCH", path, json_body={"order_status": str(order_status)})
+        return _object(body, f"PATCH {path}", "a receipt")
+
+    def ignore_order(self: Any, order_id: int) -> dict:
+        """``PUT /orders/{id}`` with ``{"status": "IGNORE"}``, the one transition the API
+        offers (docs/clopos.md §4); ``{id, status}`` or the order without its payload."""
+        path = f"/orders/{int(order_id)}"
+        body = self._request("PUT", path, json_body={"status": "IGNORE"})
+        return _object(body, f"PUT {path}", "an order")
+
     def stations(self: Any) -> list[dict]:
         """Every station: ``{id, name, status, type (1 kitchen, 0 other), printable}``."""
         return self._list_all("/stations", limit=STATIONS_LIMIT)
@@ -101,6 +119,17 @@ class KitchenEndpoints:
                 status=200,
             )
         return data
+
+
+def _object(body: dict, where: str, what: str) -> dict:
+    """``data`` of a write's answer, which must be an object."""
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise CloposBadResponse(
+            f"Clopos answered {where} without {what} (data was {type(data).__name__})",
+            status=200,
+        )
+    return data
 
 
 def list_query(

@@ -299,13 +299,16 @@ class SyncLease(models.Model):
 
 
 class WallKey(models.Model):
-    """A kiosk key that opens the wall screen (read-only) without a login. Stored hashed."""
+    """A kiosk key that opens the wall screen without a login (read-only unless ``can_bump``).
+    Stored hashed."""
 
     name = models.CharField(max_length=100, unique=True)
     key_hash = models.CharField(max_length=128, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # May this screen bump tickets (with WALL_BUMP on)? Off: the wall stays read-only.
+    can_bump = models.BooleanField(_("can bump"), default=False)
 
     class Meta:
         verbose_name = _("kiosk key")
@@ -326,3 +329,4 @@ from orders_app.models.kitchen import (  # noqa: E402, F401 - re-exported
     Station,
     StopListEntry,
 )
+from orders_app.models.outbox import OutboxEntry  # noqa: E402, F401 - re-exported

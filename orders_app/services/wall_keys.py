@@ -4,6 +4,10 @@ A key is ``secrets.token_urlsafe(32)`` (256 bits). Only its sha256 is stored, so
 database nor the admin can show it again: the kiosk URL is printed once, when it is created.
 Opening ``/wall/?key=...`` puts the key's id in the session (a wall-only grant, not a login),
 and every wall request re-checks that the key has not been revoked since.
+
+A key may also allow its screen to bump tickets (``can_bump``, off unless asked for); that is
+read only when a screen bumps (``wall_key_can_bump``), so the poll's grant check stays one
+small query.
 """
 
 from __future__ import annotations
@@ -63,7 +67,9 @@ def kiosk_url(*, base_url: str, key: str) -> str:
     return f"{base_url.rstrip('/')}/wall/?{urlencode({'key': key})}"
 
 
-def wall_key_create(*, name: str, now: datetime | None = None) -> CreatedKey:
+def wall_key_create(
+    *, name: str, can_bump: bool = False, now: datetime | None = None
+) -> CreatedKey:
     name = (name or "").strip()
     if not name:
         raise WallKeyError("A kiosk key needs a name, e.g. --name kitchen-pass")
@@ -73,7 +79,10 @@ def wall_key_create(*, name: str, now: datetime | None = None) -> CreatedKey:
     try:
         with transaction.atomic():
             wall_key = WallKey.objects.create(
-                name=name, key_hash=hash_key(key), created_at=now or timezone.now()
+                name=name,
+                key_hash=hash_key(key),
+                created_at=now or timezone.now(),
+                can_bump=can_bump,
             )
     except IntegrityError:
         raise WallKeyError(
@@ -90,6 +99,40 @@ def wall_key_revoke(*, name: str, now: datetime | None = None) -> WallKey:
         wall_key.revoked_at = now or timezone.now()
         wall_key.save(update_fields=["revoked_at"])
     return wall_key
+
+
+def wall_key_set_bump(*, name: str, can_bump: bool) -> WallKey:
+    """Allow (or stop) bumping from the screens of the key named ``name``; takes effect on
+    their next tap, as a revoke does on their next poll."""
+    wall_key = WallKey.objects.filter(name=name).first()
+    if wall_key is None:
+        raise WallKeyError(f"No kiosk key named {name!r}")
+    if wall_key.can_bump != can_bump:
+        wall_key.can_bump = can_bump
+        wall_key.save(update_fields=["can_bump"])
+    return wall_key
+
+
+def wall_keys_set_bump(*, ids: list[int], can_bump: bool) -> int:
+    """Allow or stop bumping on several keys at once (the admin's actions); how many changed."""
+    return WallKey.objects.filter(id__in=ids).exclude(can_bump=can_bump).update(can_bump=can_bump)
+
+
+def wall_key_bumper(*, key_id: object) -> str | None:
+    """The key's name (the outbox's ``actor``) when the screen holding this grant may bump:
+    an active key with ``can_bump``; else None. One query, run on a bump, never on a poll."""
+    if not isinstance(key_id, int) or isinstance(key_id, bool):
+        return None
+    return (
+        WallKey.objects.filter(id=key_id, revoked_at__isnull=True, can_bump=True)
+        .values_list("name", flat=True)
+        .first()
+    )
+
+
+def wall_key_can_bump(*, key_id: object) -> bool:
+    """May the screen holding this grant bump? (``wall_key_bumper`` is not None.)"""
+    return wall_key_bumper(key_id=key_id) is not None
 
 
 def wall_keys_revoke(*, ids: list[int], now: datetime | None = None) -> int:
