@@ -86,7 +86,7 @@ def get_json(url: str, *, method: str = "GET", body: dict | None = None) -> dict
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method)
     request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+    with urllib.request.urlopen(request, timeout=10) as response:
         raw = response.read()
     return json.loads(raw) if raw.strip() else {}
 
@@ -148,7 +148,7 @@ def run_stack(run: Run, gaps: list[float], *, settle: float) -> None:
         deadline = time.monotonic() + 120
         while True:
             try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:  # noqa: S310
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:
                     if json.loads(r.read()).get("status") == "ok":
                         break
             except OSError:
