@@ -10,6 +10,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from orders_app.fastpaths import (
+    kiosk_poll_row,
+    kiosk_poll_row_plain,
     order_rows_html,
     order_search_hits,
     order_search_hits_plain,
@@ -69,6 +71,24 @@ def test_a_kiosk_key_reads_the_same_whatever_its_state():
     wall_key_revoke(name="pass")
     assert wall_key_grant_row(key_id) == wall_key_grant_row_plain(key_id)
     assert wall_key_grant_row(key_id)[0] is True
+
+
+def test_a_kiosks_poll_row_reads_what_its_two_plain_reads_read():
+    """Before the first sync, for a key that is gone, live, touched, revoked, and failing."""
+    assert kiosk_poll_row(123) == kiosk_poll_row_plain(123) == ((0, None, 0), None)
+    key_id = wall_key_create(name="grill").wall_key.id
+    assert kiosk_poll_row(key_id) == kiosk_poll_row_plain(key_id) == ((0, None, 0), (False, None))
+    mark_synced(ago=3.25)
+    WallKey.objects.filter(id=key_id).update(
+        last_used_at=timezone.now() - timedelta(minutes=7, microseconds=3)
+    )
+    assert kiosk_poll_row(key_id) == kiosk_poll_row_plain(key_id)
+    assert kiosk_poll_row(key_id)[1][1] is not None
+    wall_key_revoke(name="grill")
+    mark_failing(failures=2)
+    assert kiosk_poll_row(key_id) == kiosk_poll_row_plain(key_id)
+    assert kiosk_poll_row(key_id)[1][0] is True and kiosk_poll_row(key_id)[0][2] == 2
+    assert kiosk_poll_row(key_id + 1) == kiosk_poll_row_plain(key_id + 1)
 
 
 @pytest.mark.parametrize("sort_field", ["created_at", "updated_at"])

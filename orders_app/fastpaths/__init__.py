@@ -8,6 +8,8 @@ one cannot silently skip the other. What each saves is measured in bench/RESULTS
   building the query through the ORM costs many times the query itself.
 - ``wall_key_grant_row`` (sql.py): every request of every kiosk screen re-checks its key, for
   the same reason.
+- ``kiosk_poll_row`` (sql.py): a polling kiosk's two reads (its grant, the sync state) in one
+  query: on PostgreSQL each round trip is most of an unchanged poll's cost.
 - ``order_search_hits`` (sql.py): a board search can match thousands of orders; each is read
   as a bare tuple (on SQLite its sort key as the stored text) instead of through Django's row
   and datetime conversion, which is most of the search's cost.
@@ -17,6 +19,8 @@ one cannot silently skip the other. What each saves is measured in bench/RESULTS
 
 from orders_app.fastpaths.board_rows import order_rows_html
 from orders_app.fastpaths.sql import (
+    kiosk_poll_row,
+    kiosk_poll_row_plain,
     order_search_hits,
     order_search_hits_plain,
     sync_state_poll_row,
@@ -26,6 +30,8 @@ from orders_app.fastpaths.sql import (
 )
 
 __all__ = [
+    "kiosk_poll_row",
+    "kiosk_poll_row_plain",
     "order_rows_html",
     "order_search_hits",
     "order_search_hits_plain",

@@ -91,6 +91,49 @@ def wall_key_grant_row_plain(key_id: int) -> tuple[bool, datetime | None] | None
     return revoked_at is not None, last_used_at
 
 
+# --- A kiosk's poll: its grant and the sync state in one round trip ---------------------------
+
+
+@cache
+def _kiosk_poll_sql(vendor: str) -> str:
+    state, key = SyncState._meta, WallKey._meta
+    version, success, failures, state_pk = (
+        state.get_field(f).column
+        for f in ("data_version", "last_success_at", "consecutive_failures", "id")
+    )
+    revoked, used, key_pk = (key.get_field(f).column for f in ("revoked_at", "last_used_at", "id"))
+    q = connection.ops.quote_name
+    # LEFT JOINs from one constant row: an answer even before the first sync or for a key that
+    # is gone (then the key's columns are NULL).
+    return (
+        f"SELECT s.{q(version)}, s.{q(success)}, s.{q(failures)}, "  # noqa: S608
+        f"CASE WHEN k.{q(key_pk)} IS NULL THEN NULL WHEN k.{q(revoked)} IS NULL THEN 0 ELSE 1 END, "
+        f"k.{q(used)} "
+        f"FROM (SELECT 1 AS one) base "
+        f"LEFT JOIN {q(state.db_table)} s ON s.{q(state_pk)} = %s "
+        f"LEFT JOIN {q(key.db_table)} k ON k.{q(key_pk)} = %s"
+    )
+
+
+KioskPollRow = tuple[tuple[int, datetime | None, int], tuple[bool, datetime | None] | None]
+
+
+def kiosk_poll_row(key_id: int) -> KioskPollRow:
+    """A polling kiosk's two reads in one query: ``sync_state_poll_row()`` and
+    ``wall_key_grant_row(key_id)`` (PostgreSQL's round trip is the poll's main cost)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_kiosk_poll_sql(connection.vendor), [SyncState.SINGLETON_ID, key_id])
+        version, success, failures, revoked, used = cursor.fetchone()
+    state = (0, None, 0) if version is None else (version, aware(success), failures)
+    grant = None if revoked is None else (bool(revoked), aware(used))
+    return state, grant
+
+
+def kiosk_poll_row_plain(key_id: int) -> KioskPollRow:
+    """The ORM twin of ``kiosk_poll_row``: its two reads, one after the other."""
+    return sync_state_poll_row_plain(), wall_key_grant_row_plain(key_id)
+
+
 # --- A board search's matches ------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 
-from orders_app.fastpaths import sync_state_poll_row
+from orders_app.fastpaths import kiosk_poll_row, sync_state_poll_row
 from orders_app.models import Order, SkippedOrder, SyncState
 from orders_app.vocabulary import sync_error_summary
 
@@ -107,7 +107,23 @@ class PollState:
 def sync_poll_state(*, now: datetime | None = None, stale_after: int | None = None) -> PollState:
     """The poll token without the rest of ``sync_health``: one raw indexed query (a fast path,
     see orders_app/fastpaths.py), for the wall's every poll. Always ``sync_health().poll_token``."""
-    version, last_success, failures = sync_state_poll_row()
+    return _poll_state(sync_state_poll_row(), now=now, stale_after=stale_after)
+
+
+def kiosk_poll_state(key_id: int) -> tuple[tuple[bool, datetime | None] | None, PollState]:
+    """A polling kiosk's key grant ((revoked, last_used_at), None for no such key) and the poll
+    state, in one query (``fastpaths.kiosk_poll_row``)."""
+    state, grant = kiosk_poll_row(key_id)
+    return grant, _poll_state(state)
+
+
+def _poll_state(
+    row: tuple[int, datetime | None, int],
+    *,
+    now: datetime | None = None,
+    stale_after: int | None = None,
+) -> PollState:
+    version, last_success, failures = row
     now = now or timezone.now()
     stale_after = settings.SYNC_STALE_AFTER if stale_after is None else stale_after
     stale = sync_is_stale(last_success_at=last_success, now=now, stale_after=stale_after)

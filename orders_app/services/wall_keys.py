@@ -162,7 +162,14 @@ def wall_key_check_id(*, key_id: object, now: datetime | None = None) -> KeyChec
     kiosk screen runs it, see orders_app/fastpaths.py); last_used_at written rarely."""
     if not isinstance(key_id, int) or isinstance(key_id, bool):
         return KeyCheck("unknown")
-    row = wall_key_grant_row(key_id)
+    return wall_key_check_grant(key_id=key_id, row=wall_key_grant_row(key_id), now=now)
+
+
+def wall_key_check_grant(
+    *, key_id: int, row: tuple[bool, datetime | None] | None, now: datetime | None = None
+) -> KeyCheck:
+    """A grant judged from its key's row ((revoked, last_used_at), None for no such key), read
+    by the caller (``wall_key_check_id``, or a kiosk's poll with the sync state beside it)."""
     if row is None:
         return KeyCheck("unknown")
     revoked, last_used_at = row

@@ -24,11 +24,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import get_language, gettext_lazy
 
-from orders_app.selectors.sync import PollState, sync_poll_state
+from orders_app.selectors.sync import PollState, kiosk_poll_state, sync_poll_state
 from orders_app.services.wall_keys import (
     SESSION_KEY,
     KeyCheck,
     wall_key_check,
+    wall_key_check_grant,
     wall_key_check_id,
 )
 from orders_app.timestamps import iso_utc
@@ -74,13 +75,21 @@ KIOSK_MEMO_MAX = 10_000
 _kiosk_memo: dict[str, tuple[float, int]] = {}
 
 
-def _access(request: HttpRequest) -> KeyCheck:
-    """Logged-in users pass; otherwise the session's kiosk grant, re-checked every request."""
+def _memo_key_id(request: HttpRequest) -> tuple[str, int | None]:
+    """(the memo's key for this session cookie, the kiosk key id it remembers, if current)."""
     cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
     memo_key = hashlib.sha256(cookie.encode()).hexdigest() if cookie else ""
     memo = _kiosk_memo.get(memo_key) if memo_key else None
     if memo is not None and memo[0] > time.monotonic():
-        return wall_key_check_id(key_id=memo[1])
+        return memo_key, memo[1]
+    return memo_key, None
+
+
+def _access(request: HttpRequest) -> KeyCheck:
+    """Logged-in users pass; otherwise the session's kiosk grant, re-checked every request."""
+    memo_key, key_id = _memo_key_id(request)
+    if key_id is not None:
+        return wall_key_check_id(key_id=key_id)
     if request.user.is_authenticated:
         return KeyCheck("ok")
     if SESSION_KEY not in request.session:
@@ -176,13 +185,18 @@ def screen_poll(
 
     ``options()``: the screen's validated choices (their repr is part of the cache key);
     ``render(options, poll)``: the fragment's HTML."""
-    access = _access(request)
+    _, key_id = _memo_key_id(request)
+    if key_id is not None:  # a kiosk we know: its grant and the sync state in one query
+        grant, poll = kiosk_poll_state(key_id)
+        access = wall_key_check_grant(key_id=key_id, row=grant)
+    else:
+        access, poll = _access(request), None
     if not access.ok:
         return _denied(request, access.state)
     token = request.GET.get("token", "")
     poll = held(
         token,
-        sync_poll_state(),
+        poll or sync_poll_state(),
         seconds=hold_seconds(request, most=settings.WALL_POLL_SECONDS),
     )
     if token == poll.token:
