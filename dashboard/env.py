@@ -128,6 +128,15 @@ def database_from_url(url: str, *, base_dir: Path) -> dict:
         db_options: dict = {}
         if "sslmode" in options:
             db_options["sslmode"] = options["sslmode"]
+        # A pool of connections per web process (psycopg_pool, Django's "pool" option): held
+        # polls hand their connection back while they wait, so 200 screens need a few
+        # connections, not 200. DB_POOL_SIZE=0: a connection per thread kept DB_CONN_MAX_AGE
+        # seconds (as before; for PgBouncer, with DB_CONN_MAX_AGE=0).
+        pool_size = envint("DB_POOL_SIZE", 8, minimum=0, maximum=100)
+        if pool_size:
+            # psycopg_pool replaces a connection that comes back broken; checking each one
+            # as it is lent would cost every poll another round trip.
+            db_options["pool"] = {"min_size": 1, "max_size": pool_size, "timeout": 20}
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": name,
@@ -135,8 +144,8 @@ def database_from_url(url: str, *, base_dir: Path) -> dict:
             "PASSWORD": unquote(parts.password or ""),
             "HOST": unquote(parts.hostname or ""),
             "PORT": str(parts.port or ""),
-            "CONN_MAX_AGE": envint("DB_CONN_MAX_AGE", 60, minimum=0),
-            "CONN_HEALTH_CHECKS": True,
+            "CONN_MAX_AGE": 0 if pool_size else envint("DB_CONN_MAX_AGE", 60, minimum=0),
+            "CONN_HEALTH_CHECKS": not pool_size,
             "OPTIONS": db_options,
         }
     raise ImproperlyConfigured(
