@@ -10,7 +10,8 @@ from functools import cache
 from typing import Any
 
 from django.db import connection
-from django.db.models import CharField, F, QuerySet, Value
+from django.db.models import BigIntegerField, CharField, F, QuerySet, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat
 
 from orders_app.models import Order, SyncState, WallKey
@@ -140,16 +141,30 @@ def kiosk_poll_row_plain(key_id: int) -> KioskPollRow:
 def order_search_hits(orders: QuerySet[Order], sort_field: str) -> list[tuple[int, str, Any]]:
     """(id, status, sort key) of every order in ``orders``, through the bare cursor.
 
-    On SQLite the key is the stored text (ISO in UTC, "2026-10-10 02:40:40.969805"), which
-    sorts as the times do, so no datetime is built; PostgreSQL's driver datetimes are cheap.
-    Compare keys only with each other: their type depends on the database."""
+    The key is never a datetime: building thousands of them is most of a common search's cost
+    (a surname matching 6,000 of 100,000 orders: 49 ms of 58 on PostgreSQL, its driver parsing
+    each timestamp in Python). On SQLite it is the stored text (ISO in UTC, "2026-10-10
+    02:40:40.969805"), which sorts as the times do; on PostgreSQL the microseconds since the
+    epoch, an integer. Compare keys only with each other: their type depends on the database.
+    Newest first (key, then id, descending), sorted by the database."""
     key: Any = F(sort_field)
     if connection.vendor == "sqlite":
         # As text ("created_at || ''"): the expression has no declared type, so sqlite3 hands
         # back the stored string instead of converting it.
         key = Concat(key, Value(""), output_field=CharField())
+    elif connection.vendor == "postgresql":
+        column = Order._meta.get_field(sort_field).column
+        quoted = f"{connection.ops.quote_name(Order._meta.db_table)}."
+        quoted += connection.ops.quote_name(column)
+        # Identifiers from model metadata, quoted; no value is interpolated.
+        key = RawSQL(  # noqa: S611
+            f"(EXTRACT(EPOCH FROM {quoted}) * 1000000)::bigint", [], output_field=BigIntegerField()
+        )
     sql, params = (
-        orders.order_by().annotate(sort_key=key).values_list("id", "status", "sort_key").query
+        orders.annotate(sort_key=key)
+        .order_by("-sort_key", "-id")
+        .values_list("id", "status", "sort_key")
+        .query
     ).sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -160,4 +175,4 @@ def order_search_hits_plain(
     orders: QuerySet[Order], sort_field: str
 ) -> list[tuple[int, str, datetime]]:
     """The ORM twin of ``order_search_hits`` (keys always datetimes)."""
-    return list(orders.order_by().values_list("id", "status", sort_field))
+    return list(orders.order_by(f"-{sort_field}", "-id").values_list("id", "status", sort_field))

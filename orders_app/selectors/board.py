@@ -122,8 +122,8 @@ def board_page(
 
 
 def _searched_page(base: QuerySet[Order], *, filters: BoardFilters, page_size: int) -> BoardPage:
-    """Free text cannot use an index: read the matches once (id, status, sort key), count and
-    sort them here, then load the page by id. One scan instead of two, and no walk down the
+    """Free text cannot use an index: read the matches once (id, status, sort key), newest
+    first, count them here, then load the page by id. One scan instead of two, and no walk down the
     created_at index fetching every row when fewer than a page match (a phone number)."""
     sort = sort_fields(filters.sort)
     hits = order_search_hits(base, sort[0].lstrip("-"))
@@ -136,7 +136,6 @@ def _searched_page(base: QuerySet[Order], *, filters: BoardFilters, page_size: i
     total = len(hits)
     num_pages = max(1, math.ceil(total / page_size))
     page = min(max(filters.page, 1), num_pages)
-    hits.sort(key=lambda h: (h[2], h[0]), reverse=True)
     start = (page - 1) * page_size
     ids = [h[0] for h in hits[start : start + page_size]]
     orders: list[Order] = []
