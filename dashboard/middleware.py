@@ -126,3 +126,21 @@ class LanguageMiddleware:
             patch_vary_headers(response, ("Accept-Language",))
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class ActiveRequestsMiddleware:
+    """At most WEB_ACTIVE_REQUESTS requests of this process run at once (held polls give their
+    slot up while they wait): see orders_app/services/change_watch.py, ``ActiveSlots``."""
+
+    def __init__(self, get_response) -> None:
+        from orders_app.services.change_watch import active_slots
+
+        self.get_response = get_response
+        self.slots = active_slots()
+
+    def __call__(self, request):
+        self.slots.acquire()
+        try:
+            return self.get_response(request)
+        finally:
+            self.slots.release()

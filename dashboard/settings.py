@@ -80,6 +80,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "dashboard.middleware.ActiveRequestsMiddleware",  # WEB_ACTIVE_REQUESTS at once per process
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -283,6 +284,9 @@ BOARD_PAGE_SIZE = envint("BOARD_PAGE_SIZE", 50, minimum=5, maximum=500)
 # held on the server until the cache changes, up to the screen's poll interval) or "poll" (every
 # interval, answered at once: the transport before held polls). See services/change_watch.py.
 SCREEN_UPDATES = envstr("SCREEN_UPDATES", "longpoll").lower()
+# Requests of one web process that run at once; the other threads wait (held polls give their
+# place up while they are held). See services/change_watch.py, ActiveSlots.
+WEB_ACTIVE_REQUESTS = envint("WEB_ACTIVE_REQUESTS", 4, minimum=1, maximum=1000)
 if SCREEN_UPDATES not in {"longpoll", "poll"}:
     raise ImproperlyConfigured(f"SCREEN_UPDATES must be longpoll or poll; got {SCREEN_UPDATES!r}")
 

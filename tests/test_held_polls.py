@@ -253,3 +253,30 @@ def test_a_revoked_kiosk_is_refused_before_any_hold(held_polls):
     response = client.get("/wall/poll/", {"token": token, "wait": "5"})
     assert response.status_code == 403
     assert response["X-Wall-Denied"] == "revoked"
+
+
+# --- Active slots: held polls give theirs up ---------------------------------------------------
+
+
+def test_only_so_many_requests_run_at_once_and_a_held_poll_frees_its_slot():
+    from orders_app.services.change_watch import ActiveSlots
+
+    slots = ActiveSlots(1)
+    slots.acquire()  # a held poll's request
+    entered = threading.Event()
+
+    def other_request() -> None:
+        slots.acquire()
+        entered.set()
+        slots.release()
+
+    thread = threading.Thread(target=other_request)
+    thread.start()
+    assert not entered.wait(0.2)  # the one slot is taken: the other request waits
+    with slots.paused():  # the poll is held: its slot is free meanwhile
+        assert entered.wait(5)
+    thread.join(timeout=5)
+    slots.release()
+    slots.release()  # a second release is a no-op, never an error
+    with slots.paused():  # without a slot (a view called outside the middleware): nothing
+        pass
