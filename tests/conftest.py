@@ -29,3 +29,8 @@ def _fresh_cache():
 
     cache.clear()
     yield
+    # A held poll's watcher thread reads the database: it ends with the test that started it
+    # (else it would read the next test's database, or hold PostgreSQL's test database open).
+    from orders_app.services.change_watch import _watch
+
+    _watch.stop()
