@@ -416,33 +416,26 @@ def run_server(
                 flush=True,
             )
         token = re.search(r'data-token="([^"]+)"', http_get(port, "/wall/", cookie)[2]).group(1)
-        idle = asyncio.run(
-            run_held_phase(
-                f"Held polls, idle: {args.pollers} screens, nothing changes",
-                port,
-                cookie,
-                token,
-                args.pollers,
-                args.seconds,
-                server.pid,
-                change_every=0,
-                bump=bump,
+        # Idle (nothing changes), then a change every 3 s reaching every screen.
+        held = [
+            asyncio.run(
+                run_held_phase(
+                    name,
+                    port,
+                    cookie,
+                    token,
+                    args.pollers,
+                    args.seconds,
+                    server.pid,
+                    change_every=every,
+                    bump=bump,
+                )
             )
-        )
-        fanout = asyncio.run(
-            run_held_phase(
-                f"Held polls, a change every 3 s reaching {args.pollers} screens",
-                port,
-                cookie,
-                token,
-                args.pollers,
-                args.seconds,
-                server.pid,
-                change_every=3.0,
-                bump=bump,
+            for name, every in (
+                (f"Held polls, idle: {args.pollers} screens, nothing changes", 0),
+                (f"Held polls, a change every 3 s reaching {args.pollers} screens", 3.0),
             )
-        )
-        held = [idle, fanout]
+        ]
         for phase in held:
             print(
                 f"[{label}] {phase.name}: server CPU {phase.server_cpu / phase.elapsed:.1%} "
