@@ -127,3 +127,51 @@ def test_healthz_is_not_cached(client):
     response = client.get("/healthz")
 
     assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+
+
+def _waiting_tap(*, age_seconds: float) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders_app.models import OutboxEntry
+
+    tapped = timezone.now() - timedelta(seconds=age_seconds)
+    OutboxEntry.objects.create(
+        kind=OutboxEntry.Kind.RECEIPT_STATUS,
+        receipt_id=77,
+        from_status="NEW",
+        to_status="IN_PROGRESS",
+        key=f"k-{age_seconds}",
+        actor="grill",
+        actor_kind="screen",
+        tapped_at=tapped,
+        next_attempt_at=tapped,
+    )
+
+
+def test_healthz_counts_the_taps_waiting_to_reach_clopos(client):
+    mark_synced(ago=1)
+    assert client.get("/healthz").json()["outbox"] == {"pending": 0, "oldest_age_seconds": None}
+    _waiting_tap(age_seconds=20)
+    _waiting_tap(age_seconds=5)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["outbox"]["pending"] == 2
+    assert 20 <= body["outbox"]["oldest_age_seconds"] < 60
+
+
+def test_healthz_is_failing_when_a_tap_waits_past_the_stale_limit(client, settings):
+    settings.SYNC_STALE_AFTER = 120
+    mark_synced(ago=1)
+    _waiting_tap(age_seconds=121)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["status"] == "failing"
+    assert response.json()["outbox"]["pending"] == 1

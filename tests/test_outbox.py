@@ -39,11 +39,13 @@ from orders_app.services.outbox import (
     entries_for_order,
     entries_for_receipt,
     entry_claim,
+    outbox_due,
     outbox_health,
     recent_bumps,
     step_after,
     step_before,
 )
+from orders_app.services.sync import sync_pass
 from tests.fixtures.clock import SIMULATOR_NOW
 from tests.fixtures.orders import make_order
 
@@ -629,3 +631,35 @@ def test_the_outboxs_reads_use_an_index(queryset):
     plan = queryset().explain()
     assert "USING" in plan and "INDEX" in plan, plan
     assert "TEMP B-TREE" not in plan, plan
+
+
+# --- Delivery by the sync ----------------------------------------------------------------------
+
+
+def test_a_sync_pass_delivers_the_waiting_taps_before_it_reads(sim, clopos):
+    receipt_id = open_receipt(sim)
+    entry, _ = bump(receipt_id, "IN_PROGRESS", "k-pass")
+
+    result = sync_pass(client=clopos, now=T0 + timedelta(seconds=1))
+
+    assert reload(entry).state == "confirmed"
+    assert shown(sim, receipt_id) == "IN_PROGRESS"
+    assert result.outbox_delivered == 1
+    assert "outbox_delivered=1" in result.summary_line()
+    assert Receipt.objects.get(id=receipt_id).order_status == "IN_PROGRESS"
+
+
+def test_with_writes_off_the_sync_delivers_nothing_and_reads_no_outbox(
+    sim, clopos, settings, django_assert_num_queries
+):
+    receipt_id = open_receipt(sim)
+    entry, _ = bump(receipt_id, "IN_PROGRESS", "k-off")
+    settings.WALL_BUMP = False
+    settings.BOARD_CAN_IGNORE = False
+
+    with django_assert_num_queries(0):
+        assert deliver(clopos).attempted == 0
+        assert outbox_due(T0 + timedelta(seconds=1)) is False
+
+    assert reload(entry).state == "pending"
+    assert writes(sim, receipt_id) == 0

@@ -3,10 +3,12 @@
 One pass by default (orders, receipts, the stop list, and reference data when due): exit 0 when
 it worked, 1 with the reason when it did not, 75 when another runner holds the lease (unless
 ``--wait``). ``--loop`` runs the orders every ``--interval`` seconds (SYNC_INTERVAL) and the
-kitchen every SYNC_RECEIPTS_SECONDS (services/sync/cadence.py), and survives any fault: the error is recorded on the sync state, the cache keeps what it had, and
-the next pass comes after one interval while Clopos is unreachable (the client backs off inside
+kitchen every SYNC_RECEIPTS_SECONDS (services/sync/cadence.py), and survives any fault: the
+error is recorded on the sync state, the cache keeps what it had, and the next pass comes after one interval while Clopos is unreachable (the client backs off inside
 the pass) or after a capped exponential backoff for anything else (see ``failure_delay``).
-SIGTERM and SIGINT finish the current page and exit 0.
+SIGTERM and SIGINT finish the current page and exit 0. With writes to Clopos on (WALL_BUMP,
+BOARD_CAN_IGNORE), every pass first delivers the outbox's taps, and ``--loop`` delivers them
+between passes too, within OUTBOX_CHECK_SECONDS of the tap (services/outbox).
 
 Output: one summary line per pass on stdout (``sync ok created=3 updated=5 ...``); warnings and
 errors as logfmt lines through logging; on a terminal, a progress bar for backfills on stderr.
@@ -35,6 +37,7 @@ from orders_app.services.locks import (
     lease_release,
     lease_wait,
 )
+from orders_app.services.outbox import deliver, kinds_on, outbox_due
 from orders_app.services.sync import (
     PassResult,
     Progress,
@@ -52,6 +55,8 @@ logger = logging.getLogger("orders_app.sync")
 EXIT_FAILED = 1
 EXIT_BUSY = 75  # EX_TEMPFAIL: another runner has the lease; try again later
 BACKOFF_CAP = 300.0  # seconds between passes while Clopos keeps failing
+# Between passes, how often the loop looks for a tap waiting in the outbox (writes on only).
+OUTBOX_CHECK_SECONDS = 0.25
 
 
 def backoff_delay(failures: int, interval: float, *, cap: float = BACKOFF_CAP) -> float:
@@ -316,12 +321,35 @@ class Command(BaseCommand):
 
     def sleep(self, seconds: float) -> None:
         """Sleep in slices of at most a second so a stop signal is honoured quickly (the lease
-        keeper renews the lease meanwhile)."""
+        keeper renews the lease meanwhile). With writes to Clopos on, each slice is
+        OUTBOX_CHECK_SECONDS and first delivers any tap waiting in the outbox: a tap reaches
+        Clopos within a second, not at the next pass."""
         deadline = time.monotonic() + seconds
+        writes = bool(kinds_on())
         while not self.shutdown:
             left = deadline - time.monotonic()
             if left <= 0:
                 return
             if self.keeper is not None and self.keeper.lost:
                 raise CommandError(self.keeper.lost, returncode=EXIT_BUSY)
-            time.sleep(min(1.0, left))
+            if writes:
+                self.deliver_waiting()
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+            time.sleep(min(OUTBOX_CHECK_SECONDS if writes else 1.0, left))
+
+    def deliver_waiting(self) -> None:
+        """Deliver the outbox's due taps between passes (services/outbox). A fault of the
+        database is logged and left to the next slice or pass: the loop lives on, and the taps
+        stay in the outbox."""
+        try:
+            if not outbox_due():
+                return
+            delivery = deliver(self.client)
+        except Exception:
+            logger.error("outbox_delivery_error", exc_info=True)
+            close_old_connections()
+            return
+        if delivery.attempted:
+            self.stdout.write(delivery.summary())

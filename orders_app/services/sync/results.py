@@ -80,6 +80,11 @@ class PassResult:
     receipts_linked: int = 0
     unknown_products: list[int] = field(default_factory=list)
     stop_list_changes: int = 0
+    # The outbox's writes to Clopos delivered at the pass's start (services/outbox), when on.
+    outbox_delivered: int = 0
+    outbox_superseded: int = 0
+    outbox_failed: int = 0
+    outbox_retrying: int = 0
     warnings: list[str] = field(default_factory=list)
 
     def count(self, stored: StoreResult) -> None:
@@ -119,9 +124,27 @@ class PassResult:
                 f" receipts_linked={self.receipts_linked}"
                 f" stop_list_changes={self.stop_list_changes}"
             )
+        if self.outbox_delivered or self.outbox_superseded or self.outbox_failed:
+            line += (
+                f" outbox_delivered={self.outbox_delivered}"
+                f" outbox_superseded={self.outbox_superseded}"
+                f" outbox_failed={self.outbox_failed}"
+            )
+        if self.outbox_retrying:
+            line += f" outbox_retrying={self.outbox_retrying}"
         if self.reconciled:
             line += " reconciled=1"
         return line
+
+    def count_delivery(self, delivery: Any) -> None:
+        """An outbox delivery's counts (services/outbox.DeliveryResult); each entry it ended
+        moved the data version once."""
+        self.outbox_delivered += delivery.delivered
+        self.outbox_superseded += delivery.superseded
+        self.outbox_failed += delivery.failed
+        self.outbox_retrying += delivery.retrying
+        for _ in range(delivery.delivered + delivery.superseded + delivery.failed):
+            self.data_version_moved()
 
     def as_state(self) -> dict[str, Any]:
         """What goes into SyncState.last_pass (JSON)."""
