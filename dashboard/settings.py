@@ -326,6 +326,8 @@ WALL_BUMP = envbool("WALL_BUMP", False)
 WALL_BUMP_FLOW = bump_flow_from(
     envlist("WALL_BUMP_FLOW", ["NEW", "IN_PROGRESS", "READY", "PICKED_UP"])
 )
+# Taps one screen (a kiosk key, or a manager) may make in a minute; more answer 429.
+WALL_BUMP_PER_MINUTE = envint("WALL_BUMP_PER_MINUTE", 60, minimum=1)
 # Managers may ignore a PENDING order (PUT /orders/{id} IGNORE) from the board and order page.
 BOARD_CAN_IGNORE = envbool("BOARD_CAN_IGNORE", False)
 

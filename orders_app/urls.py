@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders_app.views import board, health, i18n, insights, pickup, wall
+from orders_app.views import board, bump, health, i18n, insights, pickup, wall
 
 urlpatterns = [
     path("", board.board, name="board"),
@@ -12,6 +12,8 @@ urlpatterns = [
     path("insights/export.csv", insights.insights_export, name="insights-export"),
     path("wall/", wall.wall, name="wall"),
     path("wall/poll/", wall.wall_poll, name="wall-poll"),
+    path("wall/bump/", bump.wall_bump, name="wall-bump"),
+    path("wall/recall/", bump.wall_recall, name="wall-recall"),
     path("pickup/", pickup.pickup, name="pickup"),
     path("pickup/poll/", pickup.pickup_poll, name="pickup-poll"),
     path("healthz", health.healthz, name="healthz"),

@@ -196,6 +196,39 @@ def stage_label(stage: str) -> str:
     return str(STAGE_LABELS[stage]) if stage in STAGE_LABELS else stage
 
 
+# What a bump to each order_status does, as its button says it (WALL_BUMP on).
+BUMP_ACTION_LABELS = {
+    "NEW": pgettext_lazy("bump button: move the ticket to", "Accept"),
+    "SCHEDULED": pgettext_lazy("bump button: move the ticket to", "Schedule"),
+    "IN_PROGRESS": pgettext_lazy("bump button: move the ticket to", "Start"),
+    "READY": pgettext_lazy("bump button: move the ticket to", "Ready"),
+    "PICKED_UP": pgettext_lazy("bump button: move the ticket to", "Picked up"),
+    "COMPLETED": pgettext_lazy("bump button: move the ticket to", "Complete"),
+    "CANCELLED": pgettext_lazy("bump button: move the ticket to", "Cancel"),
+}
+# A receipt's order_status in words (the Recall drawer, the timeline).
+ORDER_STATUS_LABELS = {
+    "NEW": pgettext_lazy("receipt order_status", "New"),
+    "SCHEDULED": pgettext_lazy("receipt order_status", "Scheduled"),
+    "IN_PROGRESS": pgettext_lazy("receipt order_status", "Preparing"),
+    "READY": pgettext_lazy("receipt order_status", "Ready"),
+    "PICKED_UP": pgettext_lazy("receipt order_status", "Picked up"),
+    "COMPLETED": pgettext_lazy("receipt order_status", "Completed"),
+    "CANCELLED": pgettext_lazy("receipt order_status", "Cancelled"),
+}
+
+
+def bump_action_label(order_status: str) -> str:
+    return str(BUMP_ACTION_LABELS.get(order_status, order_status))
+
+
+def order_status_label(order_status: str) -> str:
+    """A receipt's order_status in words; "—" for none."""
+    if not order_status:
+        return "—"
+    return str(ORDER_STATUS_LABELS.get(order_status, order_status))
+
+
 def stage_choices() -> list[tuple[str, str]]:
     """(stage, label) in the kitchen's order: the board's stage filter."""
     return [(stage, stage_label(stage)) for stage in STAGES]

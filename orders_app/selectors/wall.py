@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from orders_app.models import Order, Receipt, Venue
+from orders_app.selectors.bump import card_bumps
 from orders_app.selectors.day_summary import DaySummary, day_summary
 from orders_app.selectors.stop_list import StopList
 from orders_app.selectors.sync import SyncHealth, sync_health
@@ -89,6 +90,11 @@ class WallColumn:
     @property
     def omitted(self) -> int:
         return self.total - len(self.cards)
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """The kitchen stages a stage column holds (a moved card finds its column by them)."""
+        return WALL_STAGE_COLUMNS.get(self.stage, ()) if self.stage else ()
 
 
 @dataclass(frozen=True)
@@ -339,26 +345,53 @@ def _stage_board(
         else []
     )
     screen = card_screen(orders, stations=stations, tickets=receipts)
+    # With bumping on: where the kitchen's taps not yet confirmed put each card (two queries).
+    bumps = (
+        card_bumps(
+            [o.receipt_id for o in orders if o.receipt_id is not None] + [r.id for r in receipts],
+            now=now,
+        )
+        if settings.WALL_BUMP
+        else {}
+    )
     by_stage: dict[str, list[WallCard]] = defaultdict(list)
     open_cards: list[WallCard] = []
     for order in orders:
-        if order.stage in OPEN_STAGES:
-            card = order_card(order, screen, None)
+        bump = bumps.get(order.receipt_id) if order.receipt_id is not None else None
+        stage = bump.stage(order.status) if bump is not None and bump.sending else order.stage
+        if stage not in held:
+            continue
+        if stage in OPEN_STAGES:
+            card = order_card(order, screen, None, stage=stage, bump=bump)
         else:
-            finished = order.stage_at or order.updated_at
-            card = order_card(order, screen, finished + done_minutes, finished_at=finished)
+            # Finished by a tap still on its way: it leaves WALL_DONE_MINUTES from now.
+            finished = (order.stage_at or order.updated_at) if stage == order.stage else now
+            card = order_card(
+                order,
+                screen,
+                finished + done_minutes,
+                finished_at=finished,
+                stage=stage,
+                bump=bump,
+            )
         if card is None:
             continue
         if card.stage in OPEN_STAGES:
             open_cards.append(card)
-        by_stage[order.stage].append(card)
+        by_stage[stage].append(card)
     for receipt in receipts:
-        stage = order_stage(
-            status="", receipt_status=receipt.status, receipt_order_status=receipt.order_status
-        )
+        bump = bumps.get(receipt.id)
+        if bump is not None and bump.sending:
+            stage = bump.stage("")
+        else:
+            stage = order_stage(
+                status="",
+                receipt_status=receipt.status,
+                receipt_order_status=receipt.order_status,
+            )
         if stage not in held:
             continue
-        card = ticket_card(receipt, screen, stage)
+        card = ticket_card(receipt, screen, stage, bump=bump)
         if card is None:
             continue
         if stage in OPEN_STAGES:

@@ -17,6 +17,7 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext, ngettext
 
 from orders_app.models import Order, OrderItem, Receipt, SaleType
+from orders_app.selectors.bump import CardBump
 from orders_app.selectors.routing import Routing, routing_for
 from orders_app.selectors.stop_list import StopList, out_names, stop_list
 from orders_app.vocabulary import (
@@ -81,6 +82,8 @@ class WallCard:
     out: tuple[str, ...] = ()  # its 86'd items, while it is not yet being cooked
     # A dine-in ticket (a receipt opened at the POS, no API order): "Table 12 · 3 guests".
     ticket: str = ""
+    # With WALL_BUMP on, its receipt's bump state (selectors/bump.py); None without a receipt.
+    bump: CardBump | None = None
 
     @property
     def target_amber_minutes(self) -> float | None:
@@ -184,8 +187,13 @@ def order_card(
     expires_at,
     *,
     finished_at: datetime | None = None,
+    stage: str | None = None,
+    bump: CardBump | None = None,
 ) -> WallCard | None:
-    """One order's card, or None on a station screen when the order has nothing for it."""
+    """One order's card, or None on a station screen when the order has nothing for it.
+    ``stage``: where a tap not yet confirmed put it (else ``order.stage``); ``bump``: its
+    receipt's bump state."""
+    stage = stage or order.stage
     kind, sale_name = screen.sale_types.get(order.sale_type_id or -1, ("", ""))
     order_items = list(order.items.all())
     items = _routed(
@@ -211,15 +219,13 @@ def order_card(
     )
     if items is None:
         return None
-    parts = _card_parts(
-        screen, items, [(i.product_id, i.name) for i in order_items], stage=order.stage
-    )
+    parts = _card_parts(screen, items, [(i.product_id, i.name) for i in order_items], stage=stage)
     return WallCard(
         id=order.id,
         status=order.status,
         created_at=order.created_at,
         updated_at=finished_at or order.updated_at,
-        stage=order.stage,
+        stage=stage,
         receipt_id=order.receipt_id,
         channel=wall_channel_label(integration=order.integration, order_type=order.type),
         sale_kind=kind,
@@ -228,6 +234,7 @@ def order_card(
         comment=order.comment.strip(),
         items=items,
         expires_at=expires_at,
+        bump=bump,
         **parts,
     )
 
@@ -247,7 +254,9 @@ def ticket_label(receipt: Receipt) -> str:
     return " · ".join(parts)
 
 
-def ticket_card(receipt: Receipt, screen: CardScreen, stage: str) -> WallCard | None:
+def ticket_card(
+    receipt: Receipt, screen: CardScreen, stage: str, *, bump: CardBump | None = None
+) -> WallCard | None:
     """A dine-in receipt's card (no API order): its own lines, routed as they say."""
     lines = list(receipt.items.all())
     items = _routed(
@@ -294,6 +303,7 @@ def ticket_card(receipt: Receipt, screen: CardScreen, stage: str) -> WallCard | 
         items=items,
         expires_at=expires,
         ticket=ticket_label(receipt),
+        bump=bump,
         **parts,
     )
 

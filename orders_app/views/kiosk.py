@@ -24,10 +24,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import get_language, gettext_lazy
 
+from orders_app.models import OutboxEntry
 from orders_app.selectors.sync import PollState, kiosk_poll_state, sync_poll_state
 from orders_app.services.wall_keys import (
     SESSION_KEY,
     KeyCheck,
+    wall_key_bumper,
     wall_key_check,
     wall_key_check_grant,
     wall_key_check_id,
@@ -135,6 +137,26 @@ def _screen_refusal(request: HttpRequest) -> HttpResponse | None:
     if not request.user.is_authenticated:
         request.session.set_expiry(KIOSK_SESSION_SECONDS)
     return None
+
+
+Actor = tuple[str, str]  # (a kiosk key's name or a username, OutboxEntry.ActorKind)
+
+
+def bump_actor(request: HttpRequest) -> Actor | None:
+    """Who is bumping, when this request may: WALL_BUMP on, and a logged-in manager or a
+    kiosk grant whose key may bump (one query). None otherwise."""
+    if not settings.WALL_BUMP:
+        return None
+    if request.user.is_authenticated:
+        return request.user.get_username(), OutboxEntry.ActorKind.MANAGER
+    name = wall_key_bumper(key_id=request.session.get(SESSION_KEY))
+    return (name, OutboxEntry.ActorKind.SCREEN) if name else None
+
+
+def bump_screen(request: HttpRequest, options: Any) -> bool:
+    """Does this wall page show bump controls? Only a stage wall (a ``status=`` wall shows
+    Clopos's statuses, which a bump does not move)."""
+    return not options.by_status and bump_actor(request) is not None
 
 
 # A rendered fragment is shared by every screen with the same token and choices (per worker):
