@@ -8,6 +8,7 @@ urlpatterns = [
     path("orders/export.csv", board.board_export, name="board-export"),
     path("orders/<int:order_id>/", board.order_detail, name="order-detail"),
     path("orders/<int:order_id>/panel/", board.order_panel, name="order-panel"),
+    path("orders/<int:order_id>/ignore/", board.order_ignore, name="order-ignore"),
     path("insights/", insights.insights_page, name="insights"),
     path("insights/export.csv", insights.insights_export, name="insights-export"),
     path("wall/", wall.wall, name="wall"),

@@ -144,12 +144,13 @@ def test_the_timeline_orders_entries_and_measures_the_time_between_them():
 
 
 @pytest.mark.django_db
-def test_an_order_detail_costs_five_queries(django_assert_num_queries):
+def test_an_order_detail_costs_six_queries(django_assert_num_queries):
     order = make_order(status="DELIVERED")
-    # order (names and receipt total joined), items, modifiers, events, and its products'
-    # stations (no receipt: no receipt queries; no known station: no station names query; a
-    # finished order: no stop list, tests/test_board_stop_list.py)
-    with django_assert_num_queries(5):
+    # order (names and receipt total joined), items, modifiers, events, the writes asked of
+    # Clopos for it (the outbox), and its products' stations (no receipt: no receipt queries;
+    # no known station: no station names query; a finished order: no stop list,
+    # tests/test_board_stop_list.py)
+    with django_assert_num_queries(6):
         detail = order_detail(order_id=order.id)
         assert [len(i.modifiers.all()) for i in detail.items] == [1, 0]
     assert order_detail(order_id=123) is None

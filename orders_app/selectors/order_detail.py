@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Prefetch
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from orders_app.models import (
@@ -15,6 +16,7 @@ from orders_app.models import (
     OrderEvent,
     OrderItem,
     OrderItemModifier,
+    OutboxEntry,
     Product,
     Receipt,
     ReceiptEvent,
@@ -23,7 +25,8 @@ from orders_app.models import (
 )
 from orders_app.selectors.order_filters import with_names
 from orders_app.selectors.stop_list import is_flagged_stage, out_names, stop_list
-from orders_app.vocabulary import order_stage, stage_label
+from orders_app.services.outbox import entries_for_order
+from orders_app.vocabulary import order_stage, order_status_label, stage_label
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class TimelineEntry:
     to_status: str = ""
     since_previous: timedelta | None = None
     stage: str = ""  # for a receipt's entries: the kitchen stage it put the order in
+    detail: str = ""  # a write to Clopos's end: confirmed when, or why not
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,16 @@ class OrderDetail:
     stations: dict[int, str] = field(default_factory=dict)
     # The names of its 86'd items ("86: Plov"), for an order the kitchen has not started.
     out_names: tuple[str, ...] = ()
+    # The writes asked of Clopos for it (services/outbox), oldest first.
+    writes: list[OutboxEntry] = field(default_factory=list)
+
+    @property
+    def ignore_waiting(self) -> bool:
+        """An ignore of this order is on its way to Clopos."""
+        return any(
+            w.kind == OutboxEntry.Kind.ORDER_IGNORE and w.state == OutboxEntry.State.PENDING
+            for w in self.writes
+        )
 
     def station_of(self, item: OrderItem) -> str:
         return self.stations.get(item.product_id or -1, "")
@@ -84,6 +98,41 @@ def _receipt_entries(events: list[ReceiptEvent]) -> list[TimelineEntry]:
     return entries
 
 
+def _write_entries(writes: list[OutboxEntry]) -> list[TimelineEntry]:
+    """The writes Pass asked of Clopos for this order (bumps of its receipt, its ignore): who
+    tapped, from and to, when, and how each ended."""
+    entries = []
+    for write in writes:
+        who = {"name": write.actor, "whom": write.get_actor_kind_display()}
+        if write.kind == OutboxEntry.Kind.ORDER_IGNORE:
+            label = gettext("Ignore asked by %(name)s (%(whom)s)") % who
+        else:
+            label = gettext("Bumped by %(name)s (%(whom)s): %(from)s → %(to)s") % {
+                **who,
+                "from": order_status_label(write.from_status),
+                "to": order_status_label(write.to_status),
+            }
+        if write.state == OutboxEntry.State.CONFIRMED and write.confirmed_at:
+            at = timezone.localtime(write.confirmed_at).strftime("%H:%M:%S")
+            detail = gettext("Confirmed by Clopos at %(time)s") % {"time": at}
+        elif write.state == OutboxEntry.State.PENDING:
+            detail = str(OutboxEntry.State.PENDING.label)
+        else:
+            detail = f"{write.get_state_display()}: {write.reason}" if write.reason else ""
+            detail = detail or write.get_state_display()
+        entries.append(
+            TimelineEntry(
+                at=write.tapped_at,
+                kind="write",
+                label=label,
+                from_status=write.from_status,
+                to_status=write.to_status,
+                detail=detail,
+            )
+        )
+    return entries
+
+
 def _stations(receipt_items: list[ReceiptItem], product_ids: set[int]) -> dict[int, str]:
     """Which station makes each product: the receipt's own routing first, else /products.
     At most two queries (products, then station names), none for what the receipt named."""
@@ -112,7 +161,10 @@ def _stations(receipt_items: list[ReceiptItem], product_ids: set[int]) -> dict[i
 
 
 def _timeline(
-    order: Order, events: list[OrderEvent], receipt_events: list[ReceiptEvent] = ()
+    order: Order,
+    events: list[OrderEvent],
+    receipt_events: list[ReceiptEvent] = (),
+    writes: list[OutboxEntry] = (),
 ) -> list[TimelineEntry]:
     entries: list[TimelineEntry] = [
         TimelineEntry(at=order.created_at, kind="created", label=gettext("Created in Clopos"))
@@ -143,6 +195,7 @@ def _timeline(
                 )
             )
     entries += _receipt_entries(list(receipt_events))
+    entries += _write_entries(list(writes))
     entries.sort(key=lambda e: (e.at, 0 if e.kind == "created" else 1))
     timed: list[TimelineEntry] = []
     for index, entry in enumerate(entries):
@@ -153,8 +206,9 @@ def _timeline(
 
 def order_detail_get(*, order_id: int) -> OrderDetail | None:
     """The order with its items, modifiers and events (four queries), its receipt with items
-    and events (three more when linked), its items' stations, and the stop list (one more, for
-    an order the kitchen has not started), or None."""
+    and events (three more when linked), the writes asked of Clopos for it (one), its items'
+    stations, and the stop list (one more, for an order the kitchen has not started), or
+    None."""
     items = Prefetch(
         "items",
         queryset=OrderItem.objects.order_by("position").prefetch_related(
@@ -194,10 +248,12 @@ def order_detail_get(*, order_id: int) -> OrderDetail | None:
         out_ids = stop.out_ids
         for item in items:
             item.is_out = item.product_id in out_ids  # type: ignore[attr-defined]
+    writes = entries_for_order(order)
     return OrderDetail(
         order=order,
         items=items,
-        timeline=_timeline(order, list(order.events.all()), receipt_events),
+        timeline=_timeline(order, list(order.events.all()), receipt_events, writes),
+        writes=writes,
         raw_discount=discount,
         receipt=receipt,
         receipt_items=receipt_items,

@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import csv
+import uuid
 from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import (
     Http404,
     HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
     StreamingHttpResponse,
 )
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from orders_app.forms.board import (
     BoardFilterForm,
@@ -35,14 +39,21 @@ from orders_app.selectors.board import (
     channel_choices,
     venue_choices,
 )
-from orders_app.selectors.order_detail import order_detail_get
+from orders_app.selectors.order_detail import OrderDetail, order_detail_get
 from orders_app.selectors.order_export import order_export_rows
 from orders_app.selectors.order_filters import BoardFilters, ChannelChoices
 from orders_app.selectors.sync import PollState, SyncHealth, sync_health
+from orders_app.services.outbox import (
+    MalformedRequest,
+    TransitionRefused,
+    UnknownTarget,
+    enqueue_ignore,
+)
 from orders_app.views.http import HtmxHttpRequest, no_store
 from orders_app.views.live import held, hold_seconds
 
 BOARD_TEMPLATE = "orders_app/board.html"
+PENDING_ORDER = "PENDING"  # the only status an order may be ignored from
 
 
 def manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -169,7 +180,12 @@ def order_detail(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
         render(
             request,
             "orders_app/order_detail.html",
-            {"detail": detail, "order": detail.order, "sync": sync_health()},
+            {
+                "detail": detail,
+                "order": detail.order,
+                "sync": sync_health(),
+                **_ignore_context(detail),
+            },
         )
     )
 
@@ -181,8 +197,60 @@ def order_panel(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
     if detail is None:
         raise Http404(gettext("No such order in the cache"))
     return _live(
-        render(request, "orders_app/_order_detail.html", {"detail": detail, "order": detail.order})
+        render(
+            request,
+            "orders_app/_order_detail.html",
+            {"detail": detail, "order": detail.order, **_ignore_context(detail)},
+        )
     )
+
+
+def _ignore_context(detail: OrderDetail) -> dict:
+    """The ignore button (BOARD_CAN_IGNORE): for a PENDING order with no ignore on its way,
+    with a fresh idempotency key (a double submit is one ignore)."""
+    can = (
+        settings.BOARD_CAN_IGNORE
+        and detail.order.status == PENDING_ORDER
+        and not detail.ignore_waiting
+    )
+    return {"can_ignore": can, "ignore_key": uuid.uuid4().hex if can else ""}
+
+
+@require_POST
+@manager_required
+def order_ignore(request: HtmxHttpRequest, order_id: int) -> HttpResponse:
+    """Ask Clopos to reject a PENDING order (PUT /orders/{id} IGNORE, through the outbox),
+    then back to the order's page, which says what happened."""
+    if not settings.BOARD_CAN_IGNORE:
+        return HttpResponseForbidden(gettext("Ignoring orders is off on this Pass."))
+    try:
+        _, created = enqueue_ignore(
+            order_id=order_id,
+            key=request.POST.get("key", ""),
+            actor=request.user.get_username(),
+        )
+    except UnknownTarget:
+        raise Http404(gettext("No such order in the cache")) from None
+    except MalformedRequest:
+        return HttpResponseBadRequest(
+            gettext("This request could not be read; nothing was changed.")
+        )
+    except TransitionRefused:
+        messages.error(
+            request,
+            gettext("Order #%(id)s is no longer waiting for acceptance: it was not ignored.")
+            % {"id": order_id},
+        )
+        return redirect("order-detail", order_id=order_id)
+    if created:
+        messages.success(
+            request,
+            gettext(
+                "Order #%(id)s will be ignored in Clopos. The timeline shows when Clopos confirms."
+            )
+            % {"id": order_id},
+        )
+    return redirect("order-detail", order_id=order_id)
 
 
 class _Echo:
