@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -436,3 +437,38 @@ def test_the_loop_runs_orders_every_interval_and_the_kitchen_on_its_slower_caden
     # 10 orders passes 0.5 s apart span about 4.5 s: the kitchen ran 2 or 3 times, not 10.
     assert 2 <= len(kitchen) <= 4, passes
     assert all(b - a >= 4 for a, b in itertools.pairwise(kitchen)), kitchen
+
+
+@pytest.mark.slow
+@pytest.mark.real_clock
+def test_the_loop_delivers_a_tap_between_passes_within_a_second(proc_env, simulator):
+    """With WALL_BUMP on, a tap committed while the loop sleeps (20 s between passes here)
+    reaches Clopos within about a second, not at the next pass."""
+    proc_env["env"]["WALL_BUMP"] = "1"
+    sim = simulator.simulator
+    receipt_id = sim.open_table()["id"]
+    sim.set_receipt_status(receipt_id, "NEW")  # stops the table's own kitchen steps
+    loop = proc_env["start"]("--loop", "--interval", "20")
+    read_lines_until(loop, "sync ok")
+    with sqlite3.connect(proc_env["db"]) as db:
+        assert db.execute(
+            "SELECT order_status FROM orders_app_receipt WHERE id = ?", (receipt_id,)
+        ).fetchone() == ("NEW",)
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    with sqlite3.connect(proc_env["db"]) as db:
+        db.execute(
+            "INSERT INTO orders_app_outboxentry (kind, receipt_id, from_status, to_status, key,"
+            " actor, actor_kind, tapped_at, state, attempts, next_attempt_at, last_error,"
+            " reason, clopos_status) VALUES ('receipt_status', ?, 'NEW', 'IN_PROGRESS',"
+            " 'loop-tap', 'grill', 'screen', ?, 'pending', 0, ?, '', '', '')",
+            (receipt_id, now, now),
+        )
+
+    between = read_lines_until(loop, "outbox delivered=1", timeout=10)
+    loop.send_signal(signal.SIGTERM)
+    loop.communicate(timeout=30)
+
+    assert not any("sync ok" in line for line in between), between  # before the next pass
+    assert sim.receipt(receipt_id, relations=())["order_status"] == "IN_PROGRESS"
+    with sqlite3.connect(proc_env["db"]) as db:
+        assert db.execute("SELECT state FROM orders_app_outboxentry").fetchone() == ("confirmed",)
