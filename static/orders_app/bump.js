@@ -104,6 +104,9 @@
   var selectedId = null; // data-id of the selected card
   var selectedAt = null; // {column, index} where it was: the selection's fallback
   var undo = null; // {receipt, to, label, timer} while the toast offers it
+  // The selected card just bumped: once it leaves its column (by its answer or a poll, whichever
+  // comes first), the selection goes to the card that took its place.
+  var handoff = null; // {card, column, next}
 
   var toast = document.getElementById("bump-toast") || made("div", "bump-toast");
   var drawer = document.getElementById("recall-drawer") || made("aside", "recall-drawer");
@@ -263,26 +266,32 @@
     if (status === 200) {
       finish(tap);
       succeeded(tap, resp, html);
-    } else if (status === 429 || status === 503) {
+      return;
+    }
+    // A refusal's answer is a short sentence to show as it is.
+    var said = html && html.length <= 300 && html.indexOf("<") === -1 ? html.trim() : "";
+    if (status === 429 || status === 503) {
+      // Too many taps, or the database busy: the same key again after Retry-After.
+      if (status === 429 && said) { message(said, true); }
       retry(tap, retryAfterMs(resp.headers.get("Retry-After")));
     } else if (status === 403) {
       finish(tap);
       unmarkSending(tap.receipt);
       var state = resp.headers.get("X-Wall-Denied");
-      if (state) { denied(state); } else { message(gettext("This screen may not bump tickets."), true); }
+      if (state) { denied(state); } else { message(said || gettext("This screen may not bump tickets."), true); }
       if (tap.kind === "recall") { loadDrawer(false); }
     } else if (status >= 400 && status < 500) {
-      // 409 (the card changed meanwhile), 400, 404: this change cannot be made. The answer is
-      // a short sentence; the next poll shows the card as it is.
+      // 409 (the card changed meanwhile), 400, 404: this change cannot be made; the next
+      // poll shows the card as it is.
       finish(tap);
       unmarkSending(tap.receipt);
-      var said = html && html.length <= 300 && html.indexOf("<") === -1 ? html.trim() : "";
       message(said || gettext("This change could not be made."), true);
       if (tap.kind === "recall") { loadDrawer(false); }
     } else {
-      retry(tap, retryAfterMs(resp.headers.get("Retry-After"))); // 5xx: the same key again
+      retry(tap, retryAfterMs(resp.headers.get("Retry-After"))); // 5xx, no answer: the same key again
     }
   }
+
 
   function succeeded(tap, resp, html) {
     var repeat = resp.headers.get("X-Bump-Repeat") === "1";
@@ -354,7 +363,6 @@
   function place(tap, html) {
     var old = cardFor(tap.receipt) || cardById(tap.card);
     var oldColumn = old && old.closest(".column");
-    var neighbour = old && selectedId === old.dataset.id ? nextTo(old) : null;
     var fresh = parseCard(html);
     var column = fresh && columnFor(fresh.dataset.stage);
     if (!fresh || !column) {
@@ -365,10 +373,10 @@
       if (old) { remove(old); }
       insert(column, fresh);
     }
-    // The selection: a card that left its column hands it to the one that took its place.
-    if (old && selectedId === old.dataset.id && (!fresh || !column || column !== oldColumn) && neighbour) {
-      selectedId = neighbour.dataset.id;
-    } else if (tap.kind === "undo" && fresh && column && body.classList.contains("is-keys")) {
+    if (handoff && handoff.card === tap.card && fresh && column && column === oldColumn) {
+      handoff = null; // it stayed in its column: so does the selection
+    }
+    if (tap.kind === "undo" && fresh && column && body.classList.contains("is-keys")) {
       selectedId = fresh.dataset.id;
     }
     refit();
@@ -392,6 +400,9 @@
     if (t - (lastTapAt[receipt] || 0) < GUARD_MS) { return; }
     lastTapAt[receipt] = t;
     var button = card.querySelector(".bump-btn");
+    var next = selectedId === card.dataset.id ? nextTo(card) : null;
+    var column = card.closest(".column");
+    handoff = next && column ? { card: card.dataset.id, column: column.dataset.stage, next: next.dataset.id } : null;
     start({
       kind: "bump", key: newKey(), receipt: receipt, to: to, card: card.dataset.id,
       label: cardLabel(card), stage: text(button).replace(/[\s▸›>→]+$/, ""), at: now(), attempts: 0
@@ -483,8 +494,11 @@
     close.type = "button";
     close.className = "recall-close";
     close.textContent = gettext("Close");
-    drawer.appendChild(title);
-    drawer.appendChild(close);
+    var head = document.createElement("div");
+    head.className = "recall-head";
+    head.appendChild(title);
+    head.appendChild(close);
+    drawer.appendChild(head);
     drawer.appendChild(note);
   }
   function drawerButtons() {
@@ -597,6 +611,15 @@
 
   // Selection, sending marks and digit badges on whatever cards are there now.
   function decorate() {
+    if (handoff) {
+      var bumped = cardById(handoff.card);
+      var nowIn = bumped && bumped.closest(".column");
+      if (!bumped || (nowIn && nowIn.dataset.stage !== handoff.column)) {
+        var next = cardById(handoff.next);
+        if (selectedId === handoff.card && next && visible(next)) { selectedId = handoff.next; }
+        handoff = null;
+      }
+    }
     var card = selectedId === null ? null : cardById(selectedId);
     if (selectedId !== null && (!card || !visible(card))) {
       // It left the screen: the card now where it was, if any.
@@ -672,6 +695,9 @@
     if (body.dataset.denied) { return; }
     var key = event.key;
     var active = document.activeElement;
+    // Two bump presses with nothing between them this soon are a bounce; any other key
+    // between them (a digit, an arrow) makes the second one meant.
+    if (key !== "Enter" && key !== " " && key !== "Spacebar") { lastKeyBumpAt = 0; }
     if (key === "Escape") {
       if (drawerOpen()) { event.preventDefault(); closeDrawer(); }
       return;
