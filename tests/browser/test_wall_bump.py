@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from itertools import count
+from urllib.parse import parse_qs
 
 import pytest
 from django.core.cache import cache
@@ -406,3 +407,45 @@ def test_the_light_theme_shows_the_same_controls(screen, screenshot):
     page.wait_for_timeout(200)
     screenshot(page, "wall-bump-light-1920x1080")
     assert page.errors == []
+
+
+def _keys_sent(page) -> list[str]:
+    return [parse_qs(body).get("key", [""])[0] for body in page.bumps]
+
+
+def test_a_tap_survives_a_lost_connection_and_a_reload_and_is_made_once(screen):
+    ticket(8191, 9191, "IN_PROGRESS")
+    mark_synced()
+    page = screen()
+    page.route("**/wall/bump/**", lambda route: route.abort())  # Pass unreachable for taps
+    card(page, 8191).click()
+    expect(card(page, 8191)).to_have_class(SENDING)
+    expect(card(page, 8191).locator(".sending")).to_have_text("Sending…")
+    page.wait_for_timeout(1600)  # the first retry goes after about a second
+    assert len(page.bumps) >= 2
+    assert OutboxEntry.objects.count() == 0
+    # A reload (a kiosk's safety reload, a power cut of the screen) keeps the tap.
+    page.reload()
+    page.wait_for_selector("#wall-live")
+    expect(card(page, 8191)).to_have_class(SENDING)
+    page.unroute("**/wall/bump/**")
+    expect(in_column(page, "ready", 8191)).to_be_visible(timeout=6000)
+    keys = set(_keys_sent(page))
+    assert len(keys) == 1 and "" not in keys  # every attempt, before and after the reload
+    entry = OutboxEntry.objects.get()
+    assert (entry.key, entry.to_status) == (keys.pop(), "READY")
+    page.wait_for_timeout(1200)  # nothing more goes
+    assert OutboxEntry.objects.count() == 1
+
+
+def test_a_card_another_screen_moved_meanwhile_says_so_and_changes_nothing(screen):
+    ticket(8195, 9195, "IN_PROGRESS")
+    mark_synced()
+    late = screen(stall_polls=True)  # still shows the card where it was
+    first = screen()
+    card(first, 8195).click()
+    expect(in_column(first, "ready", 8195)).to_be_visible(timeout=AT_ONCE_MS)
+    card(late, 8195).click()  # READY again: not a step of the flow any more
+    expect(late.locator("#bump-toast")).to_contain_text("moved on meanwhile")
+    expect(card(late, 8195)).not_to_have_class(SENDING)
+    assert OutboxEntry.objects.count() == 1
