@@ -338,6 +338,11 @@ def main() -> int:
         action="store_true",
         help="use DATABASE_URL from the environment (e.g. PostgreSQL from .ci/with_postgres.py)",
     )
+    parser.add_argument(
+        "--no-record",
+        action="store_true",
+        help="print the results only; leave bench/RESULTS.md as it is (a trial run)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="pass-bench-views-") as tmp:
@@ -467,7 +472,7 @@ def main() -> int:
         ]
         body = "\n".join(lines)
         print(body)
-        if args.orders >= 100_000:
+        if args.orders >= 100_000 and not args.no_record:
             from bench._results import record
 
             section = "Board views (bench_views.py)"

@@ -12,18 +12,23 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, QuerySet
 
 from orders_app.fastpaths import order_search_hits
+from orders_app.fastpaths.sql import order_search_rows_hits
 from orders_app.models import Order, Venue
 from orders_app.selectors.order_filters import (
     LIST_FIELDS,
     BoardFilters,
     ChannelChoices,
+    is_text_search_only,
     order_filter_q,
+    search_terms,
     sort_fields,
     with_names,
 )
@@ -126,7 +131,14 @@ def _searched_page(base: QuerySet[Order], *, filters: BoardFilters, page_size: i
     first, count them here, then load the page by id. One scan instead of two, and no walk down the
     created_at index fetching every row when fewer than a page match (a phone number)."""
     sort = sort_fields(filters.sort)
-    hits = order_search_hits(base, sort[0].lstrip("-"))
+    sort_field = sort[0].lstrip("-")
+    hits: list[tuple[int, str, Any]]
+    if connection.vendor == "postgresql" and is_text_search_only(filters):
+        # A search alone: its matches from the narrow search rows (migration 0010).
+        terms = [term for term in search_terms(filters.q) if term]
+        hits = order_search_rows_hits(terms, sort_field)
+    else:
+        hits = order_search_hits(base, sort_field)
     counts: dict[str, int] = {}
     for _, status, _ in hits:
         counts[status] = counts.get(status, 0) + 1

@@ -7,7 +7,7 @@ filter object knows nothing of URLs: the query string is the form's business
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -153,14 +153,26 @@ def channel_q(channel: str, *, channels: ChannelChoices | None = None) -> Q:
     return Q(type=channel) | Q(integration=channel)
 
 
+def search_terms(query: str) -> tuple[str, str]:
+    """(folded text, phone digits) of a search: an order matches when its search_text holds
+    either ("" for none). The one reading of a query, for text_search_q and the search rows."""
+    return fold(query), phone_query_digits(query)
+
+
+def is_text_search_only(filters: BoardFilters) -> bool:
+    """Only a text search (with any status, sort and page): PostgreSQL then reads the matches
+    from the narrow search rows (fastpaths.order_search_rows_hits)."""
+    return bool(filters.q) and not replace(filters, q="", statuses=()).is_filtered
+
+
 def text_search_q(query: str) -> Q:
     """Free text against Order.search_text (pre-folded), plus phone digits in any spacing.
 
     On SQLite, terms of three or more characters are looked up in the FTS5 trigram index
     (migration 0003): the same substring match, without reading every order. PostgreSQL's
-    trigram index serves the LIKE by itself."""
-    folded = fold(query)
-    phone = phone_query_digits(query)
+    trigram index serves the LIKE by itself (and a search alone reads the narrow search rows
+    instead: selectors/board.py)."""
+    folded, phone = search_terms(query)
     terms = [term for term in (folded, phone) if term]
     if terms and connection.vendor == "sqlite" and all(len(term) >= 3 for term in terms):
         # An FTS5 phrase per term ("" escapes a quote): a phrase of trigrams is a substring.

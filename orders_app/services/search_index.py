@@ -1,6 +1,8 @@
 """Keeping the SQLite search index (migrations 0003, 0004) current on bulk writes.
 
-PostgreSQL's trigram index is an ordinary index the database keeps by itself; there everything
+PostgreSQL keeps its search by itself: the trigram index is an ordinary index, and the narrow
+search rows a board search reads (migration 0010, ``fastpaths.order_search_rows_hits``) follow
+every write through statement-level triggers, one statement per bulk write. There everything
 here is a no-op.
 """
 
