@@ -19,6 +19,7 @@ from orders_app.models import Order, OutboxEntry, Receipt
 from orders_app.services.sync.version import data_version_bump
 from orders_app.services.wall_keys import wall_key_create
 from orders_app.vocabulary import RECEIPT_OPEN, order_stage
+from tests.browser.test_accessibility import blocking_violations, settle_animations
 from tests.fixtures.orders import make_order, mark_synced
 
 POLL = 1  # seconds, so "within one poll" is quick to wait for
@@ -449,3 +450,28 @@ def test_a_card_another_screen_moved_meanwhile_says_so_and_changes_nothing(scree
     expect(late.locator("#bump-toast")).to_contain_text("moved on meanwhile")
     expect(card(late, 8195)).not_to_have_class(SENDING)
     assert OutboxEntry.objects.count() == 1
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_axe_finds_nothing_serious_on_a_bump_screen_with_its_toast_and_drawer(
+    screen, screenshot, theme
+):
+    ticket(8201, 9201, "NEW", minutes_ago=8)
+    ticket(8202, 9202, "IN_PROGRESS", minutes_ago=6)
+    ticket(8203, 9203, "READY", minutes_ago=2)
+    _waiting_tap(9202, seconds_ago=45)
+    mark_synced()
+    page = screen(query=f"&theme={theme}")
+    card(page, 8203).click()
+    expect(page.locator("#bump-toast .bump-undo")).to_be_visible()
+    page.keyboard.press("1")
+    expect(card(page, 8201)).to_have_class(SELECTED)
+    expect(page.locator("#outbox-banner")).to_be_visible()
+    for phase in (0.0, 0.5):  # the pulsing dot's both ends
+        settle_animations(page, phase)
+        assert blocking_violations(page, f"wall-bump-{theme}-{phase}") == []
+    page.keyboard.press("r")
+    expect(page.locator("#recall-drawer .recall-row")).to_have_count(1)
+    settle_animations(page, 1.0)
+    assert blocking_violations(page, f"wall-bump-recall-{theme}") == []
+    screenshot(page, f"a11y-wall-bump-{theme}-1920x1080")
