@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from orders_app.forms.wall import WallOptions, wall_options
 from orders_app.models import OutboxEntry
+from orders_app.models.outbox import KEY_MAX
 from orders_app.selectors.bump import recall_rows
 from orders_app.selectors.sync import sync_poll_state
 from orders_app.selectors.wall import WallCard, WallColumn
@@ -107,7 +108,10 @@ def wall_bump(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     try:
         # A retried key is the same change: it neither counts again nor is refused for rate.
-        repeat = OutboxEntry.objects.filter(key=key.strip()[:64]).exists() if key else False
+        # (Only a key the outbox could hold is looked up: PostgreSQL refuses NUL bytes.)
+        clean = key.strip()
+        usable = 0 < len(clean) <= KEY_MAX and clean.isprintable()
+        repeat = usable and OutboxEntry.objects.filter(key=clean).exists()
         if not repeat and _too_many(actor, now=now):
             return _said(
                 429,
