@@ -72,6 +72,8 @@ def test_a_bump_key_moves_the_ticket_and_gets_its_card_back():
     assert 'data-bump-back="NEW"' in html
     assert response["X-Bump-From"] == "NEW" and response["X-Bump-To"] == "IN_PROGRESS"
     assert response["X-Bump-State"] == "pending"
+    # Plain strings (a WSGI server refuses anything else, a TextChoices member included).
+    assert all(type(value) is str for value in response.headers.values())
     entry = OutboxEntry.objects.get()
     assert (entry.actor, entry.actor_kind, entry.to_status) == ("grill", "screen", "IN_PROGRESS")
 

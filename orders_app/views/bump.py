@@ -163,7 +163,7 @@ def wall_bump(request: HttpRequest) -> HttpResponse:
     response["X-Bump-Entry"] = str(entry.id)
     response["X-Bump-From"] = entry.from_status
     response["X-Bump-To"] = entry.to_status
-    response["X-Bump-State"] = entry.state
+    response["X-Bump-State"] = str(entry.state)  # a TextChoices member on a new entry
     if not created:
         response["X-Bump-Repeat"] = "1"
     return stamped(response, sync_poll_state())
