@@ -245,6 +245,11 @@ if not CLOPOS_BASE_URL.startswith(("http://", "https://")):
 CLOPOS_TIMEOUT = envfloat("CLOPOS_TIMEOUT", 10.0, minimum=0.1)
 CLOPOS_MAX_RETRIES = envint("CLOPOS_MAX_RETRIES", 5, minimum=0, maximum=20)
 CLOPOS_REQUESTS_PER_MINUTE = envint("CLOPOS_REQUESTS_PER_MINUTE", 60, minimum=1, maximum=300)
+# More a minute while the outbox delivers the kitchen's taps (WALL_BUMP, BOARD_CAN_IGNORE);
+# with the reads' budget it stays at or under Clopos's documented 300.
+CLOPOS_WRITE_REQUESTS_PER_MINUTE = envint(
+    "CLOPOS_WRITE_REQUESTS_PER_MINUTE", 120, minimum=0, maximum=240
+)
 CLOPOS_PAGE_SIZE = envint("CLOPOS_PAGE_SIZE", 100, minimum=1, maximum=200)
 
 # --- Sync -------------------------------------------------------------------------------------
@@ -326,6 +331,9 @@ WALL_BUMP = envbool("WALL_BUMP", False)
 WALL_BUMP_FLOW = bump_flow_from(
     envlist("WALL_BUMP_FLOW", ["NEW", "IN_PROGRESS", "READY", "PICKED_UP"])
 )
+# Between passes, how often `sync_orders --loop` looks for a tap to deliver (writes on);
+# 0: only at the start of each pass (the transport before, the benchmark's baseline).
+OUTBOX_CHECK_SECONDS = envfloat("OUTBOX_CHECK_SECONDS", 0.25, minimum=0)
 # Taps one screen (a kiosk key, or a manager) may make in a minute; more answer 429.
 WALL_BUMP_PER_MINUTE = envint("WALL_BUMP_PER_MINUTE", 60, minimum=1)
 # Managers may ignore a PENDING order (PUT /orders/{id} IGNORE) from the board and order page.

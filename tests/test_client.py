@@ -584,6 +584,29 @@ def test_the_request_budget_sleeps_until_the_oldest_request_leaves_the_window(
     assert client.requests_made == 4
 
 
+def test_the_kitchens_writes_go_past_the_read_budget_and_reads_then_wait(rsps, fake_time) -> None:
+    rsps.get(ORDERS, json=orders_body([1]))
+    client = make_client(
+        fake_time, token="ready", requests_per_minute=2, write_requests_per_minute=2
+    )
+    client.orders_page()  # one read
+    with client.writes_first():
+        client.orders_page()
+        client.orders_page()
+        client.orders_page()  # the fourth in the window: the reads' two plus the writes' two
+    assert fake_time.sleeps == []
+    client.orders_page()  # a read waits while the window holds more than its own budget
+    assert fake_time.sleeps == [60.0]
+    assert client.requests_made == 5
+
+
+def test_the_write_allowance_never_takes_the_budget_past_clopos_limit() -> None:
+    from orders_app.clopos.config import ClientSettings
+
+    config = ClientSettings(base_url="https://example.test", token="t", requests_per_minute=250)
+    assert config.requests_per_minute + config.write_requests_per_minute == 300
+
+
 def test_the_budget_counts_the_sign_in_request(rsps, fake_time) -> None:
     rsps.post(AUTH, json=auth_ok())
     rsps.get(ORDERS, json=orders_body([1]))

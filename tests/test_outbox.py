@@ -663,3 +663,15 @@ def test_with_writes_off_the_sync_delivers_nothing_and_reads_no_outbox(
 
     assert reload(entry).state == "pending"
     assert writes(sim, receipt_id) == 0
+
+
+def test_delivery_goes_past_the_reads_budget_without_waiting(sim, server):
+    clopos = clopos_for(server, requests_per_minute=2, write_requests_per_minute=10)
+    receipt_id = open_receipt(sim)
+    clopos.get_receipt(receipt_id, with_=())  # sign-in and a read: the reads' budget is spent
+    entry, _ = bump(receipt_id, "IN_PROGRESS", "k-first")
+
+    assert deliver(clopos, now=T0).delivered == 1
+
+    assert clopos._sleep == []  # read, write, read: none waited for the window
+    assert reload(entry).state == "confirmed"

@@ -25,6 +25,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -88,6 +89,8 @@ class CloposClient(KitchenEndpoints):
         self.timeout = settings.timeout
         self.max_retries = settings.max_retries
         self.requests_per_minute = settings.requests_per_minute
+        self.write_requests_per_minute = settings.write_requests_per_minute
+        self._writing = 0  # inside ``writes_first()``: the write allowance is open
         self.page_size = settings.page_size
         self.backoff_base = settings.backoff_base
         self.backoff_cap = settings.backoff_cap
@@ -325,13 +328,25 @@ class CloposClient(KitchenEndpoints):
 
     # --- One HTTP exchange ---------------------------------------------------------------------
 
+    @contextmanager
+    def writes_first(self) -> Iterator[None]:
+        """The outbox's delivery of a kitchen's taps: its requests may go past
+        ``requests_per_minute`` by ``write_requests_per_minute`` in the same sliding window
+        (the reads after them wait until the window is back under their own budget)."""
+        self._writing += 1
+        try:
+            yield
+        finally:
+            self._writing -= 1
+
     def _wait_for_slot(self) -> None:
         """Stay under our budget and slow down before the server's RateLimit-Remaining hits 0."""
+        budget = self.requests_per_minute + (self.write_requests_per_minute if self._writing else 0)
         while True:
             now = self._clock()
             while self._sent_at and self._sent_at[0] <= now - BUDGET_WINDOW:
                 self._sent_at.popleft()
-            if len(self._sent_at) < self.requests_per_minute:
+            if len(self._sent_at) < budget:
                 break
             wait = self._sent_at[0] + BUDGET_WINDOW - now
             logger.info("clopos_budget_wait wait_s=%.2f", wait)

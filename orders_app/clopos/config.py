@@ -14,6 +14,7 @@ from orders_app.clopos.errors import CloposConfigError
 from orders_app.clopos.paging import DEFAULT_MAX_PAGES
 
 DEFAULT_BASE_URL = "https://integrations.clopos.com/open-api/v2"
+CLOPOS_DOCUMENTED_LIMIT = 300  # requests a minute per brand (docs/clopos.md)
 MAX_LIMIT = 200  # the documented "typical" maximum; orders publish none, so we never ask more
 
 _CLIENT_FIELDS = ("client_id", "client_secret", "brand", "integrator_id")
@@ -38,6 +39,9 @@ class ClientSettings:
     timeout: float = 10.0
     max_retries: int = 5
     requests_per_minute: int = 60
+    # More a minute while the outbox delivers a tap (reads wait meanwhile): a kitchen's writes
+    # come first. Reads and writes together stay under Clopos's documented 300.
+    write_requests_per_minute: int = 120
     page_size: int = 100
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
@@ -65,6 +69,8 @@ class ClientSettings:
             raise CloposConfigError("CLOPOS_TIMEOUT must be a positive number of seconds")
         if self.requests_per_minute < 1:
             raise CloposConfigError("CLOPOS_REQUESTS_PER_MINUTE must be at least 1")
+        if self.write_requests_per_minute < 0:
+            raise CloposConfigError("CLOPOS_WRITE_REQUESTS_PER_MINUTE must be 0 or more")
         normalised = {
             "base_url": base_url.rstrip("/"),
             "token": self.token or None,
@@ -72,6 +78,14 @@ class ClientSettings:
             "timeout": float(self.timeout),
             "max_retries": max(0, int(self.max_retries)),
             "requests_per_minute": int(self.requests_per_minute),
+            # Reads and writes together stay at or under Clopos's documented limit.
+            "write_requests_per_minute": max(
+                0,
+                min(
+                    int(self.write_requests_per_minute),
+                    CLOPOS_DOCUMENTED_LIMIT - int(self.requests_per_minute),
+                ),
+            ),
             "page_size": max(1, min(MAX_LIMIT, int(self.page_size))),
         }
         for name, value in normalised.items():
@@ -106,6 +120,7 @@ class ClientSettings:
             "timeout": setting("CLOPOS_TIMEOUT", 10.0),
             "max_retries": setting("CLOPOS_MAX_RETRIES", 5),
             "requests_per_minute": setting("CLOPOS_REQUESTS_PER_MINUTE", 60),
+            "write_requests_per_minute": setting("CLOPOS_WRITE_REQUESTS_PER_MINUTE", 120),
             "page_size": setting("CLOPOS_PAGE_SIZE", 100),
         }
         values.update(overrides)

@@ -8,7 +8,7 @@ error is recorded on the sync state, the cache keeps what it had, and the next p
 the pass) or after a capped exponential backoff for anything else (see ``failure_delay``).
 SIGTERM and SIGINT finish the current page and exit 0. With writes to Clopos on (WALL_BUMP,
 BOARD_CAN_IGNORE), every pass first delivers the outbox's taps, and ``--loop`` delivers them
-between passes too, within OUTBOX_CHECK_SECONDS of the tap (services/outbox).
+between passes too, within OUTBOX_CHECK_SECONDS (0.25 s) of the tap (services/outbox).
 
 Output: one summary line per pass on stdout (``sync ok created=3 updated=5 ...``); warnings and
 errors as logfmt lines through logging; on a terminal, a progress bar for backfills on stderr.
@@ -55,8 +55,6 @@ logger = logging.getLogger("orders_app.sync")
 EXIT_FAILED = 1
 EXIT_BUSY = 75  # EX_TEMPFAIL: another runner has the lease; try again later
 BACKOFF_CAP = 300.0  # seconds between passes while Clopos keeps failing
-# Between passes, how often the loop looks for a tap waiting in the outbox (writes on only).
-OUTBOX_CHECK_SECONDS = 0.25
 
 
 def backoff_delay(failures: int, interval: float, *, cap: float = BACKOFF_CAP) -> float:
@@ -325,7 +323,8 @@ class Command(BaseCommand):
         OUTBOX_CHECK_SECONDS and first delivers any tap waiting in the outbox: a tap reaches
         Clopos within a second, not at the next pass."""
         deadline = time.monotonic() + seconds
-        writes = bool(kinds_on())
+        check = settings.OUTBOX_CHECK_SECONDS
+        writes = bool(kinds_on()) and check > 0
         while not self.shutdown:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -333,23 +332,27 @@ class Command(BaseCommand):
             if self.keeper is not None and self.keeper.lost:
                 raise CommandError(self.keeper.lost, returncode=EXIT_BUSY)
             if writes:
-                self.deliver_waiting()
+                # Clopos not answering a tap: the next pass tries again, not every slice
+                # (each failed attempt spends the request budget).
+                writes = self.deliver_waiting()
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return
-            time.sleep(min(OUTBOX_CHECK_SECONDS if writes else 1.0, left))
+            time.sleep(min(check if writes else 1.0, left))
 
-    def deliver_waiting(self) -> None:
-        """Deliver the outbox's due taps between passes (services/outbox). A fault of the
-        database is logged and left to the next slice or pass: the loop lives on, and the taps
-        stay in the outbox."""
+    def deliver_waiting(self) -> bool:
+        """Deliver the outbox's due taps between passes (services/outbox); False when Clopos
+        did not answer one (it stays pending, with its backoff). A fault of the database is
+        logged and left to the next slice or pass: the loop lives on, and the taps stay in
+        the outbox."""
         try:
             if not outbox_due():
-                return
+                return True
             delivery = deliver(self.client)
         except Exception:
             logger.error("outbox_delivery_error", exc_info=True)
             close_old_connections()
-            return
+            return True
         if delivery.attempted:
             self.stdout.write(delivery.summary())
+        return not delivery.retrying
