@@ -584,20 +584,35 @@ def test_the_request_budget_sleeps_until_the_oldest_request_leaves_the_window(
     assert client.requests_made == 4
 
 
-def test_the_kitchens_writes_go_past_the_read_budget_and_reads_then_wait(rsps, fake_time) -> None:
+def test_the_kitchens_writes_have_their_own_budget_beside_the_reads(rsps, fake_time) -> None:
     rsps.get(ORDERS, json=orders_body([1]))
     client = make_client(
         fake_time, token="ready", requests_per_minute=2, write_requests_per_minute=2
     )
-    client.orders_page()  # one read
+    client.orders_page()
+    client.orders_page()  # the reads' budget is spent
+    with client.writes_first():
+        client.orders_page()
+        client.orders_page()  # the writes' two go at once
+    assert fake_time.sleeps == []
+    with client.writes_first():
+        client.orders_page()  # four in the window: the sum of both budgets, so a write waits
+    assert fake_time.sleeps == [60.0]
+
+
+def test_the_writes_never_hold_up_the_reads(rsps, fake_time) -> None:
+    rsps.get(ORDERS, json=orders_body([1]))
+    client = make_client(
+        fake_time, token="ready", requests_per_minute=2, write_requests_per_minute=2
+    )
     with client.writes_first():
         client.orders_page()
         client.orders_page()
-        client.orders_page()  # the fourth in the window: the reads' two plus the writes' two
+    client.orders_page()
+    client.orders_page()  # the reads' own two, though the writes went first
     assert fake_time.sleeps == []
-    client.orders_page()  # a read waits while the window holds more than its own budget
+    client.orders_page()  # a third read waits for the oldest read to leave the window
     assert fake_time.sleeps == [60.0]
-    assert client.requests_made == 5
 
 
 def test_the_write_allowance_never_takes_the_budget_past_clopos_limit() -> None:

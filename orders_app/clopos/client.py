@@ -110,6 +110,7 @@ class CloposClient(KitchenEndpoints):
         self._token: str | None = self._static_token
         self._token_refresh_at: float | None = None  # epoch seconds (``now`` clock)
         self._sent_at: deque[float] = deque()  # send times (``clock``) within the budget window
+        self._read_at: deque[float] = deque()  # the same, of requests outside writes_first()
         self._rl_limit: float | None = None
         self._rl_remaining: float | None = None
         self._rl_reset_at: float | None = None  # ``clock`` time the server's window resets
@@ -330,9 +331,10 @@ class CloposClient(KitchenEndpoints):
 
     @contextmanager
     def writes_first(self) -> Iterator[None]:
-        """The outbox's delivery of a kitchen's taps: its requests may go past
-        ``requests_per_minute`` by ``write_requests_per_minute`` in the same sliding window
-        (the reads after them wait until the window is back under their own budget)."""
+        """The outbox's delivery of a kitchen's taps: its requests have their own
+        ``write_requests_per_minute`` beside the reads' ``requests_per_minute`` (the sync's reads
+        never wait for them, nor they for the reads), both in the same sliding window, together
+        never past the two budgets' sum."""
         self._writing += 1
         try:
             yield
@@ -341,14 +343,20 @@ class CloposClient(KitchenEndpoints):
 
     def _wait_for_slot(self) -> None:
         """Stay under our budget and slow down before the server's RateLimit-Remaining hits 0."""
-        budget = self.requests_per_minute + (self.write_requests_per_minute if self._writing else 0)
+        writing = self._writing > 0
+        total = self.requests_per_minute + self.write_requests_per_minute
         while True:
             now = self._clock()
-            while self._sent_at and self._sent_at[0] <= now - BUDGET_WINDOW:
-                self._sent_at.popleft()
-            if len(self._sent_at) < budget:
+            for sent in (self._sent_at, self._read_at):
+                while sent and sent[0] <= now - BUDGET_WINDOW:
+                    sent.popleft()
+            if len(self._sent_at) >= total:
+                binding = self._sent_at
+            elif not writing and len(self._read_at) >= self.requests_per_minute:
+                binding = self._read_at
+            else:
                 break
-            wait = self._sent_at[0] + BUDGET_WINDOW - now
+            wait = binding[0] + BUDGET_WINDOW - now
             logger.info("clopos_budget_wait wait_s=%.2f", wait)
             self._sleep(max(wait, 0.01))
         if self._rl_remaining is None or self._rl_reset_at is None:
@@ -385,6 +393,8 @@ class CloposClient(KitchenEndpoints):
             url += "?" + encode_query(query)
         started = self._clock()
         self._sent_at.append(started)
+        if not self._writing:
+            self._read_at.append(started)
         self.requests_made += 1
         if self._rl_remaining is not None and "x-token" in headers:
             # RateLimit-* describe the authenticated tier; /auth has its own per-IP limit.
