@@ -195,6 +195,8 @@ PROTECTED = [(n, p) for n, p in APP_URLS if n not in PUBLIC_URL_NAMES]
 FRAGMENTS = {"wall-poll", "pickup-poll", "board-rows", "order-panel", "wall-recall"}
 # A screen's writes (POST only: a GET is 405); who may, CSRF and the rest: tests/test_bump_views.py.
 SCREEN_WRITES = {"wall-bump"}
+# A manager's writes (POST only): a visitor's or a kiosk's POST goes to the login.
+MANAGER_WRITES = {"order-ignore"}
 # Django's password-reset pages come with `include("django.contrib.auth.urls")` and open to
 # anyone; dashboard/urls.py should route only logout and password change (asked of the lead).
 OPEN_BY_MISTAKE = {
@@ -222,6 +224,9 @@ def test_anonymous_visitors_are_sent_to_the_login(client, name, path):
         assert response.status_code == 405
         assert client.post(path, {"receipt": "1", "to": "NEW", "key": "k"}).status_code == 403
         return
+    if name in MANAGER_WRITES:
+        assert response.status_code == 405
+        response = client.post(path, {"key": "k"})
     assert response.status_code in {301, 302}, f"{path} answered {response.status_code}"
     location = response["Location"]
     assert location.startswith(django_settings.LOGIN_URL), location
@@ -267,7 +272,11 @@ def test_a_kiosk_key_opens_the_screens_and_nothing_else(client):
             continue
         if name in SCREEN_WRITES:  # a key's own rights decide (tests/test_bump_views.py)
             continue
-        other = client.get(path)
+        if name in MANAGER_WRITES:
+            assert client.get(path).status_code == 405
+            other = client.post(path, {"key": "k"})
+        else:
+            other = client.get(path)
         if other.status_code == 501:
             continue
         if name in FRAGMENTS and other.status_code in {401, 403}:
