@@ -393,6 +393,8 @@ def run_server(
             ("Unchanged (204), flat out", unchanged, 204, 0),
             ("Changed (200, full fragment), flat out", changed, 200, 0),
         ]
+        if args.only == "held":
+            plan = []
         for name, path, expect, interval in plan:
             phase = asyncio.run(
                 run_phase(
@@ -499,11 +501,18 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--no-record", action="store_true")
     parser.add_argument(
+        "--only",
+        choices=["held"],
+        help="only the held-poll phases (implies --no-record)",
+    )
+    parser.add_argument(
         "--env-database",
         action="store_true",
         help="use DATABASE_URL from the environment (e.g. PostgreSQL from .ci/with_postgres.py)",
     )
     args = parser.parse_args()
+    if args.only:
+        args.no_record = True
     client_priority = raise_client_priority()
     database_url = os.environ["DATABASE_URL"] if args.env_database else ""
     vendor = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
@@ -544,6 +553,9 @@ def main() -> int:
     shipped, cards, held = run_server(
         args, env, tmp, key, "as shipped", lambda: version_bump(database_url, database)
     )
+    if args.only == "held":
+        print(held_table(held))
+        return 0
     results = [(f"As shipped ({vendor}, persistent connections: DB_CONN_MAX_AGE=60)", shipped)]
 
     def met(phases: list[Phase]) -> bool:

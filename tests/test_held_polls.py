@@ -84,6 +84,34 @@ def test_a_token_read_before_the_wait_began_does_not_wake_it():
     watch.stop()
 
 
+def test_a_waiter_behind_the_watchers_token_is_woken_by_its_next_read():
+    """The watcher already read "2" when a poll with "1" comes in (the caller's own read was
+    the older one): it is answered at the watcher's next read, not at its hold's end."""
+    tokens = Tokens("2-0-fresh")
+    watch = ChangeWatch(tokens, tick=0.01, idle_stop=10)
+    assert watch.wait("2-0-fresh", 0.05) is None  # the watcher now knows "2"
+    started = time.monotonic()
+    assert watch.wait("1-0-fresh", 10) == "2-0-fresh"
+    assert time.monotonic() - started < 2
+    watch.stop()
+
+
+def test_a_held_poll_sleeps_undisturbed_while_the_token_stands():
+    """No periodic wake-ups: 200 held polls woken once a second each were a visible part of an
+    idle server's CPU (bench/bench_wall.py, held polls idle)."""
+    tokens = Tokens()
+    watch = ChangeWatch(tokens, tick=0.01, idle_stop=10)
+    waiters = [wait_in_thread(watch, "1-0-fresh", 0.5) for _ in range(5)]
+    for thread, _ in waiters:
+        thread.join(timeout=5)
+    assert [answer for _, answer in waiters] == [[None]] * 5
+    assert tokens.reads >= 10  # the watcher read all along
+    # Only the looks the watcher's first reads ask for (waiters that came in before them), not
+    # one every few ticks (which would be about 50 here).
+    assert watch.wakeups <= 2 * len(waiters)
+    watch.stop()
+
+
 def test_many_waiters_wake_together_on_one_read():
     tokens = Tokens()
     watch = ChangeWatch(tokens, tick=0.01, idle_stop=0.05)

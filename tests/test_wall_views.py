@@ -534,3 +534,21 @@ def test_open_ids_follow_the_screens_columns(manager_client):
     make_order(id=990_011, status="RECEIVED")
     board = manager_client.get("/wall/", {"status": "RECEIVED"}).context["board"]
     assert board.open_ids == ("990011",)
+
+
+def test_a_bad_parameters_notice_is_in_each_screens_language_for_the_same_link(
+    manager_client, settings
+):
+    """The wall's options are remembered per link (forms/wall.py); the notices are translated,
+    so the same link read in another language (here LANGUAGE_CODE's) gets its own."""
+    mark_synced()
+    settings.LANGUAGE_CODE = "en"
+    english = manager_client.get("/wall/?theme=pink").content.decode()
+    settings.LANGUAGE_CODE = "ru"
+    russian = manager_client.get("/wall/?theme=pink").content.decode()
+    settings.LANGUAGE_CODE = "en"
+    english_again = manager_client.get("/wall/?theme=pink").content.decode()
+    assert "Ignored theme=pink" in english
+    assert "Ignored theme=pink" not in russian
+    assert "theme=pink" in russian
+    assert "Ignored theme=pink" in english_again

@@ -62,7 +62,9 @@ class ChangeWatch:
         self._last_waiter_at = 0.0
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._recheck = False  # a waiter came in whose token the watcher's last read is not
         self.reads = 0  # tokens read (for tests and benchmarks)
+        self.wakeups = 0  # times a held poll woke to look
 
     @property
     def waiting(self) -> int:
@@ -84,7 +86,13 @@ class ChangeWatch:
                     left = deadline - self._clock()
                     if left <= 0:
                         return None
-                    self._cond.wait(min(left, self._tick * 5))
+                    if self._token != token:
+                        # The watcher's last token is not the caller's (older or newer: not
+                        # known): its next read wakes the waiters to look, moved or not.
+                        self._recheck = True
+                    # Otherwise woken only by a read that moves the token: no periodic wake.
+                    self._cond.wait(left)
+                    self.wakeups += 1
             finally:
                 self._waiters -= 1
                 self._last_waiter_at = self._clock()
@@ -99,6 +107,7 @@ class ChangeWatch:
     def _run(self) -> None:
         try:
             while True:
+                started = self._clock()  # a read counts from when it began (see ``wait``)
                 try:
                     token = self._read()
                 except Exception as exc:  # the database away for a moment: keep trying
@@ -109,8 +118,9 @@ class ChangeWatch:
                     self.reads += 1
                     if token is not None:
                         moved = token != self._token
-                        self._token, self._read_at = token, self._clock()
-                        if moved:
+                        self._token, self._read_at = token, started
+                        if moved or self._recheck:
+                            self._recheck = False
                             self._cond.notify_all()
                     idle = self._waiters == 0 and (
                         self._stopping or self._clock() - self._last_waiter_at >= self._idle_stop
