@@ -18,138 +18,23 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import random
 import statistics
 import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_views import DISHES, MODIFIERS, load_orders, p50, p95, setup_django, timed
+from bench._kitchen import add_kitchen_data, add_reference_data
+from bench.bench_views import load_orders, p50, p95, setup_django, timed
 
 TARGET_7_MS = 150.0
 TARGET_90_MS = 400.0
 TARGET_RATIO = 0.1
-
-
-def add_kitchen_data(seed: int = 11) -> dict:
-    """Items, modifiers, timeline events and receipts for every order, in bulk."""
-    from django.db import connection, transaction
-
-    from orders_app.models import (
-        Order,
-        OrderEvent,
-        OrderItem,
-        OrderItemModifier,
-        Receipt,
-        ReceiptEvent,
-    )
-
-    rng = random.Random(seed)
-    started = time.perf_counter()
-    items, mods, events, receipts, receipt_events = [], [], [], [], []
-    links: list[tuple[int, int]] = []
-    item_id = 1
-    rows = Order.objects.order_by().values_list("id", "status", "created_at")
-    for order_id, status, created in rows.iterator(chunk_size=5000):
-        for position in range(rng.randint(1, 3)):
-            count = Decimal(rng.randint(1, 3))
-            items.append(
-                OrderItem(
-                    id=item_id,
-                    order_id=order_id,
-                    position=position,
-                    product_id=rng.randrange(1, 60),
-                    name=rng.choice(DISHES),
-                    count=count,
-                    portion_size=Decimal(1),
-                    raw={},
-                )
-            )
-            if rng.random() < 0.3:
-                mods.append(
-                    OrderItemModifier(
-                        item_id=item_id,
-                        position=0,
-                        modifier_id=9,
-                        name=rng.choice(MODIFIERS),
-                        count=Decimal(1),
-                        raw={},
-                    )
-                )
-            item_id += 1
-        events.append(
-            OrderEvent(
-                order_id=order_id,
-                kind="seen",
-                to_status="PENDING",
-                observed_at=created + timedelta(seconds=rng.uniform(1, 10)),
-            )
-        )
-        if status in ("RECEIVED", "DELIVERED"):
-            accepted = created + timedelta(seconds=rng.lognormvariate(4, 0.8))
-            events.append(
-                OrderEvent(
-                    order_id=order_id,
-                    kind="status",
-                    from_status="PENDING",
-                    to_status="RECEIVED",
-                    observed_at=accepted,
-                )
-            )
-            if rng.random() < 0.5:
-                receipt_id = 5_000_000 + order_id
-                ready = accepted + timedelta(minutes=rng.uniform(8, 35))
-                closed = ready + timedelta(minutes=rng.uniform(1, 20))
-                receipts.append(
-                    Receipt(
-                        id=receipt_id,
-                        status=2,
-                        order_status="COMPLETED",
-                        total=Decimal(rng.randrange(500, 6000)),
-                        created_at=accepted,
-                        updated_at=closed,
-                        closed_at=closed,
-                        raw={},
-                    )
-                )
-                receipt_events += [
-                    ReceiptEvent(
-                        receipt_id=receipt_id,
-                        kind="order_status",
-                        from_value="NEW",
-                        to_value="READY",
-                        observed_at=ready,
-                    ),
-                    ReceiptEvent(receipt_id=receipt_id, kind="closed", observed_at=closed),
-                ]
-                links.append((receipt_id, order_id))
-    with transaction.atomic():
-        for model, batch in (
-            (OrderItem, items),
-            (OrderItemModifier, mods),
-            (OrderEvent, events),
-            (Receipt, receipts),
-            (ReceiptEvent, receipt_events),
-        ):
-            model.objects.bulk_create(batch, batch_size=5000)
-        table = connection.ops.quote_name(Order._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.executemany(f"UPDATE {table} SET receipt_id = %s WHERE id = %s", links)  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    return {
-        "seconds": time.perf_counter() - started,
-        "items": len(items),
-        "events": len(events),
-        "receipts": len(receipts),
-    }
 
 
 def python_figures(date_from, date_to) -> dict:
@@ -260,6 +145,7 @@ def main() -> int:
         print(f"loading {args.orders:,} orders ({vendor}) ...", flush=True)
         info = load_orders(args.orders)
         extra = add_kitchen_data()
+        add_reference_data()
         print(
             f"loaded in {info['load_seconds'] + extra['seconds']:.0f} s: {extra['items']:,} items, "
             f"{extra['events']:,} timeline events, {extra['receipts']:,} receipts",

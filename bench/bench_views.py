@@ -358,6 +358,11 @@ def main() -> int:
 
         print(f"loading {args.orders:,} orders ...", flush=True)
         info = load_orders(args.orders)
+        from bench._kitchen import add_kitchen_data, add_reference_data
+
+        kitchen = add_kitchen_data()  # the kitchen issues' data beside the orders
+        add_reference_data()
+        info["load_seconds"] += kitchen["seconds"]
         if vendor == "SQLite":
             size_mb = (Path(tmp) / "bench.sqlite3").stat().st_size / 1e6
         else:
@@ -446,7 +451,9 @@ def main() -> int:
             "",
             f"{args.orders:,} orders over 90 days in a fresh {vendor} database "
             f"({'WAL, ' if vendor == 'SQLite' else ''}{size_mb:.0f} MB, "
-            f"raw payloads included; loaded in {info['load_seconds']:.0f} s), one process, "
+            f"raw payloads included, with {kitchen['items']:,} items, {kitchen['events']:,} "
+            f"timeline events, {kitchen['receipts']:,} receipts, stations, products and a stop "
+            f"list; loaded in {info['load_seconds']:.0f} s), one process, "
             f"Django test client (DEBUG off), {args.runs} timed requests per row after 3 warm-ups. "
             "Board = `/orders/rows/` htmx fragment with a stale token (full render: status counts "
             "+ one page of 50); admin = `/admin/orders_app/order/` changelist with the same "

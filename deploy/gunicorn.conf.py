@@ -1,9 +1,10 @@
 """gunicorn settings for Pass (used by `make run` and the systemd unit in deploy/).
 
 Environment overrides: PASS_BIND (default 127.0.0.1:8000), WEB_CONCURRENCY (workers),
-GUNICORN_THREADS, GUNICORN_MAX_REQUESTS (default 100000), GUNICORN_ACCESS_LOG (a file; "-" for
-standard output, the default; empty for none). Access log lines carry the path without the query string, so a wall's
-kiosk key (?key=...) never reaches a log.
+GUNICORN_THREADS (64, or 4 with SCREEN_UPDATES=poll), GUNICORN_MAX_REQUESTS (default 100000),
+GUNICORN_ACCESS_LOG (a file; "-" for standard output, the default; empty for none). Access log
+lines carry the path without the query string, so a wall's kiosk key (?key=...) never reaches
+a log.
 """
 
 import multiprocessing
@@ -13,9 +14,12 @@ from gunicorn.glogging import Logger
 
 bind = os.environ.get("PASS_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(4, multiprocessing.cpu_count() * 2)))
-# Held polls (SCREEN_UPDATES=longpoll) keep a thread each while they wait (a blocked thread costs
-# no CPU): 4 x 64 holds 200 screens and the managers beside them (docs/deploy.md).
-threads = int(os.environ.get("GUNICORN_THREADS", "64"))
+# Held polls (SCREEN_UPDATES=longpoll, the default) keep a thread each while they wait (a blocked
+# thread costs no CPU): 4 x 64 holds 200 screens and the managers beside them (docs/deploy.md).
+# Polls answered at once (SCREEN_UPDATES=poll) need no waiting threads, and fewer threads serve
+# them faster under load: 4 x 4 (bench/RESULTS.md, "Wall polling").
+_held = os.environ.get("SCREEN_UPDATES", "longpoll").strip().lower() != "poll"
+threads = int(os.environ.get("GUNICORN_THREADS", "64" if _held else "4"))
 worker_class = "gthread"
 timeout = 30
 graceful_timeout = 10

@@ -262,3 +262,24 @@ def test_unchanged_wall_polls_stay_out_of_the_access_log_and_everything_else_is_
         ("/healthz", "200"),
     ]
     assert not any("token=" in line for line in lines)  # paths only, never the query string
+
+
+@pytest.mark.parametrize(
+    ("env", "threads"),
+    [
+        ({}, 64),  # held polls, the default: a thread per waiting screen
+        ({"SCREEN_UPDATES": "longpoll"}, 64),
+        ({"SCREEN_UPDATES": "poll"}, 4),  # answered at once: fewer threads serve faster
+        ({"SCREEN_UPDATES": " POLL "}, 4),
+        ({"SCREEN_UPDATES": "poll", "GUNICORN_THREADS": "16"}, 16),  # the operator's choice wins
+        ({"GUNICORN_THREADS": "8"}, 8),
+    ],
+)
+def test_gunicorns_threads_follow_how_screens_learn_of_a_change(monkeypatch, env, threads):
+    for name in ("SCREEN_UPDATES", "GUNICORN_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    namespace: dict = {}
+    exec(compile((DEPLOY / "gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), namespace)  # noqa: S102
+    assert namespace["threads"] == threads
