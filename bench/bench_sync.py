@@ -29,8 +29,8 @@ Targets as the orders': >= 2,000 receipts/s; write stage within 3x of raw; peak 
 200 MB and flat.
 
 The steady state (section "Sync steady state"): ``steady`` runs the passes ``sync_orders
---loop`` runs (``sync_pass`` on one client) at the default settings (SYNC_INTERVAL,
-SYNC_STOPLIST_SECONDS, SYNC_RECONCILE_MINUTES, CLOPOS_PAGE_SIZE, receipts on) for a bounded
+--loop`` runs (``sync_pass`` on one client, the kitchen when the loop's ``Cadence`` says so) at
+the default settings (SYNC_INTERVAL, SYNC_RECEIPTS_SECONDS, SYNC_STOPLIST_SECONDS, SYNC_RECONCILE_MINUTES, CLOPOS_PAGE_SIZE, receipts on) for a bounded
 window of simulated time against a live simulated restaurant (new orders arriving, the kitchen
 moving receipts on, tables opening, the stop list changing), the simulator's clock moved one
 interval before each pass. It counts every request Clopos saw, per endpoint and per minute of
@@ -552,6 +552,7 @@ def child_steady() -> dict:
     from orders_app.clopos.config import ClientSettings
     from orders_app.clopos.simulator import Simulator, SimulatorConfig, serve_in_thread
     from orders_app.services.sync import sync_pass
+    from orders_app.services.sync.cadence import Cadence
 
     # The limiter counts real seconds and the clock here runs faster: the limit is checked
     # per simulated minute below instead, on every request the simulator logged.
@@ -581,13 +582,26 @@ def child_steady() -> dict:
         sim.reset_log()
         interval = settings.SYNC_INTERVAL
         passes = int(STEADY_MINUTES * 60 / interval)
+        # The loop's own cadence (the kitchen every SYNC_RECEIPTS_SECONDS), on the simulated
+        # clock; the first pass above did everything, as the loop's first does.
+        elapsed = 0.0
+        cadence = Cadence(
+            interval=interval,
+            kitchen_every=settings.SYNC_RECEIPTS_SECONDS,
+            clock=lambda: elapsed,
+            kitchen_at=0.0,
+        )
         per_minute: Counter[int] = Counter()
         totals = Counter()
         started = time.perf_counter()
         for number in range(1, passes + 1):
             sim.clock.advance(interval)
+            elapsed += interval
+            kitchen = cadence.kitchen_due(client.rate_headroom())
             before = len(sim.request_log)
-            result = sync_pass(client=client, now=sim.clock.now())
+            result = sync_pass(client=client, now=sim.clock.now(), kitchen=kitchen)
+            cadence.ran(kitchen=kitchen, started=elapsed)
+            totals["kitchen_passes"] += int(kitchen)
             per_minute[int((number - 1) * interval // 60)] += len(sim.request_log) - before
             totals["created"] += result.created
             totals["updated"] += result.updated
@@ -606,6 +620,7 @@ def child_steady() -> dict:
         "interval": interval,
         "passes": passes,
         "stoplist_seconds": settings.SYNC_STOPLIST_SECONDS,
+        "receipts_seconds": settings.SYNC_RECEIPTS_SECONDS,
         "reconcile_minutes": settings.SYNC_RECONCILE_MINUTES,
         "page_size": settings.CLOPOS_PAGE_SIZE,
         "backfill_requests": backfill_requests,
@@ -916,9 +931,11 @@ def bench_steady(template: Path) -> str:
     statuses = ", ".join(f"{code}: {n}" for code, n in sorted(s["statuses"].items()))
     return (
         f"`sync_pass` as `sync_orders --loop` runs it, at the default settings (SYNC_INTERVAL "
-        f"{s['interval']:g} s, SYNC_STOPLIST_SECONDS {s['stoplist_seconds']}, "
+        f"{s['interval']:g} s, SYNC_RECEIPTS_SECONDS {s['receipts_seconds']:g} s, "
+        f"SYNC_STOPLIST_SECONDS {s['stoplist_seconds']}, "
         f"SYNC_RECONCILE_MINUTES {s['reconcile_minutes']}, CLOPOS_PAGE_SIZE {s['page_size']}, "
-        f"receipts on), {s['passes']} passes over {s['minutes']} minutes of simulated time "
+        f"receipts on), {s['passes']} passes ({t['kitchen_passes']} with the kitchen: "
+        f"receipts, links, stop list when due) over {s['minutes']} minutes of simulated time "
         f"(run in {s['seconds']:.0f} s) after the first pass's backfill "
         f"({s['backfill_requests']} requests for {s['backfill_orders']} orders), against a live "
         f"simulated restaurant: a new order every {STEADY_NEW_EVERY / 60:g} minutes, the "
