@@ -307,3 +307,34 @@ def test_a_row_whose_order_left_the_cache_says_so(manager_page, orders):
     expect(page.locator("#panel-5002 .panel-error")).to_have_text(
         "This order is no longer in the cache."
     )
+
+
+def test_updating_shows_while_a_filter_loads_and_never_while_a_held_poll_waits(
+    manager_page, orders, live_server
+):
+    page = manager_page
+    page.goto("/")
+    expect(page.locator("#board-results")).to_have_attribute(
+        "data-poll-hold", re.compile(r"^[1-9]")
+    )
+    indicator = page.locator("#board-loading")
+    opacity = "(el) => getComputedStyle(el).opacity"
+    # A held poll is out from the start and waits on the server: the board is not "Updating…".
+    page.wait_for_function(
+        "() => document.querySelector('#board-results').classList.contains('htmx-request')"
+    )
+    page.wait_for_timeout(600)  # past the indicator's delay and fade
+    assert indicator.evaluate(opacity) == "0"
+    # A filter's request shows it: htmx marks the indicator itself while the list loads.
+    page.evaluate(
+        """() => {
+            window.__indicatorShown = false;
+            const el = document.querySelector('#board-loading');
+            new MutationObserver(() => {
+                if (el.classList.contains('htmx-request')) window.__indicatorShown = true;
+            }).observe(el, {attributes: true, attributeFilter: ['class']});
+        }"""
+    )
+    page.locator("label.chip--delivered").click()
+    expect(page).to_have_url(re.compile(r"status=DELIVERED"))
+    assert page.evaluate("window.__indicatorShown") is True
