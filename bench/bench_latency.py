@@ -83,6 +83,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def endpoint(path: str) -> str:
+    """A request's path as its endpoint: ``/orders/123`` is ``/orders/{id}`` (a receipt link)."""
+    parts = [part for part in path.split("?")[0].split("/") if part]
+    return "/" + "/".join("{id}" if part.isdigit() else part for part in parts)
+
+
 def get_json(url: str, *, method: str = "GET", body: dict | None = None) -> dict:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method)
@@ -188,10 +194,7 @@ def run_stack(run: Run, gaps: list[float], *, settle: float) -> None:
                 run.latencies.append(max(seen[order_id] / 1000 - at, 0.0))
             else:
                 run.missing += 1
-        run.requests = Counter(
-            f"{e['method']} {e['path'].split('/')[1] if e['path'].count('/') > 1 else e['path']}"
-            for e in log_entries
-        )
+        run.requests = Counter(f"{e['method']} {endpoint(e['path'])}" for e in log_entries)
     finally:
         os.killpg(stack.pid, signal.SIGINT)
         try:
