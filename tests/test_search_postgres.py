@@ -11,7 +11,11 @@ from django.db import connection
 from django.utils import timezone
 
 from orders_app.fastpaths import order_search_hits_plain
-from orders_app.fastpaths.sql import SEARCH_ROWS_TABLE, order_search_rows_hits
+from orders_app.fastpaths.sql import (
+    SEARCH_ROWS_TABLE,
+    order_search_rows_hits,
+    order_search_rows_page,
+)
 from orders_app.models import Order
 from orders_app.selectors.board import board_page
 from orders_app.selectors.order_filters import (
@@ -142,3 +146,36 @@ def test_a_board_search_alone_gives_the_page_the_order_rows_give(django_assert_n
         assert fast.order_ids == plain.order_ids and fast.order_ids
         assert fast.status_counts == plain.status_counts
         assert (fast.total, fast.page, fast.num_pages) == (plain.total, plain.page, plain.num_pages)
+
+
+@pytest.mark.parametrize("sort_field", ["created_at", "updated_at"])
+def test_a_search_page_is_the_hits_counted_and_cut(sort_field):
+    """The database's counts and page (order_search_rows_page) are the hits' own, for every
+    status filter and start, a page past the end and a search that matches nothing."""
+    now = timezone.now()
+    for n in range(23):
+        at = now - timedelta(minutes=n // 2)  # pairs of equal keys: the id breaks the tie
+        make_order(
+            status=["PENDING", "RECEIVED", "DELIVERED", "WEIRD"][n % 4],
+            created_at=at,
+            updated_at=at + timedelta(minutes=2 * (n % 5)),
+            customer_name="Günay Həsənova" if n % 3 else "Orxan Kazımov",
+        )
+    for query in ("həsənova", "+994", "nobody at all"):
+        terms = [t for t in search_terms(query) if t]
+        hits = order_search_rows_hits(terms, sort_field)
+        expected_counts: dict[str, int] = {}
+        for _, status, _ in hits:
+            expected_counts[status] = expected_counts.get(status, 0) + 1
+        for statuses in ((), ("RECEIVED",), ("DELIVERED", "WEIRD"), ("CANCELLED",)):
+            wanted = [i for i, status, _ in hits if not statuses or status in statuses]
+            for start in (0, 5, 15, 40):
+                counts, ids = order_search_rows_page(
+                    terms, sort_field, statuses=statuses, start=start, limit=5
+                )
+                assert counts == expected_counts
+                assert ids == wanted[start : start + 5]
+    assert order_search_rows_page(["nobody at all"], sort_field, statuses=(), start=0, limit=5) == (
+        {},
+        [],
+    )

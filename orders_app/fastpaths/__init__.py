@@ -13,6 +13,9 @@ one cannot silently skip the other. What each saves is measured in bench/RESULTS
 - ``order_search_hits`` (sql.py): a board search can match thousands of orders; each is read
   as a bare tuple (on SQLite its sort key as the stored text) instead of through Django's row
   and datetime conversion, which is most of the search's cost.
+- ``order_search_rows_page`` (sql.py): a search alone on PostgreSQL, counted and cut to its page
+  by the database from the narrow search rows; its twin is ``order_search_rows_hits`` (every
+  match, counted and cut in Python), pinned by tests/test_search_postgres.py.
 - ``order_rows_html`` (board_rows.py): the board's fifty rows built in Python instead of by the
   template partial board.html#order-rows (see there why).
 """

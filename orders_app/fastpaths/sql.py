@@ -207,3 +207,43 @@ def order_search_rows_hits(terms: list[str], sort_field: str) -> list[tuple[int,
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def order_search_rows_page(
+    terms: list[str], sort_field: str, *, statuses: tuple[str, ...], start: int, limit: int
+) -> tuple[dict[str, int], list[int]]:
+    """One page of a search alone, PostgreSQL only: (matches per status, the ids of the page).
+
+    The same matches and order as ``order_search_rows_hits``, but the database counts them and
+    picks the page (a top-N sort), so a common surname's thousands of matches never travel to
+    Python: one query, about a quarter less time than reading them all (bench/RESULTS.md). The
+    page holds the matches of ``statuses`` (all when empty) from ``start``; the counts are of
+    every status, as the board's chips show them."""
+    if connection.vendor != "postgresql":
+        raise RuntimeError("the search rows exist on PostgreSQL only (migration 0010)")
+    key = SEARCH_ROWS_KEYS[sort_field]
+    where = " OR ".join("search_text LIKE %s" for _ in terms) or "TRUE"
+    params: list[Any] = [f"%{connection.ops.prep_for_like_query(term)}%" for term in terms]
+    wanted = "WHERE status = ANY(%s)" if statuses else ""
+    if statuses:
+        params.append(list(statuses))
+    params += [limit, start]
+    # Table and column names are constants; the terms, statuses and bounds are parameters.
+    # A status row: (status, count); a page row: (NULL, id), in page order after the counts.
+    sql = (
+        f"WITH hits AS MATERIALIZED (SELECT id, status, {key} AS k FROM {SEARCH_ROWS_TABLE} "  # noqa: S608
+        f"WHERE {where}) "
+        "SELECT status, count(*) FROM hits GROUP BY status "
+        f"UNION ALL (SELECT NULL, id FROM hits {wanted} ORDER BY k DESC, id DESC "
+        "LIMIT %s OFFSET %s)"
+    )
+    counts: dict[str, int] = {}
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for status, value in cursor.fetchall():
+            if status is None:
+                ids.append(value)
+            else:
+                counts[status] = value
+    return counts, ids

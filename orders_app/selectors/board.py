@@ -20,7 +20,7 @@ from django.db import connection
 from django.db.models import Count, QuerySet
 
 from orders_app.fastpaths import order_search_hits
-from orders_app.fastpaths.sql import order_search_rows_hits
+from orders_app.fastpaths.sql import order_search_rows_page
 from orders_app.models import Order, Venue
 from orders_app.selectors.order_filters import (
     LIST_FIELDS,
@@ -132,13 +132,9 @@ def _searched_page(base: QuerySet[Order], *, filters: BoardFilters, page_size: i
     created_at index fetching every row when fewer than a page match (a phone number)."""
     sort = sort_fields(filters.sort)
     sort_field = sort[0].lstrip("-")
-    hits: list[tuple[int, str, Any]]
     if connection.vendor == "postgresql" and is_text_search_only(filters):
-        # A search alone: its matches from the narrow search rows (migration 0010).
-        terms = [term for term in search_terms(filters.q) if term]
-        hits = order_search_rows_hits(terms, sort_field)
-    else:
-        hits = order_search_hits(base, sort_field)
+        return _searched_rows_page(filters, sort=sort, page_size=page_size)
+    hits: list[tuple[int, str, Any]] = order_search_hits(base, sort_field)
     counts: dict[str, int] = {}
     for _, status, _ in hits:
         counts[status] = counts.get(status, 0) + 1
@@ -150,6 +146,40 @@ def _searched_page(base: QuerySet[Order], *, filters: BoardFilters, page_size: i
     page = min(max(filters.page, 1), num_pages)
     start = (page - 1) * page_size
     ids = [h[0] for h in hits[start : start + page_size]]
+    orders: list[Order] = []
+    if ids:
+        orders = list(
+            with_names(Order.objects.filter(id__in=ids).only(*LIST_FIELDS)).order_by(*sort)
+        )
+    return _page(filters, orders, counts, total, page, num_pages, page_size)
+
+
+def _searched_rows_page(
+    filters: BoardFilters, *, sort: tuple[str, ...], page_size: int
+) -> BoardPage:
+    """A search alone on PostgreSQL: the counts and the page from the narrow search rows
+    (migration 0010), counted and cut by the database. A page past the last is asked again as
+    the last page (the counts are only known from the answer)."""
+    terms = [term for term in search_terms(filters.q) if term]
+    sort_field = sort[0].lstrip("-")
+    requested = max(filters.page, 1)
+
+    def read(page: int) -> tuple[dict[str, int], list[int]]:
+        return order_search_rows_page(
+            terms,
+            sort_field,
+            statuses=filters.statuses,
+            start=(page - 1) * page_size,
+            limit=page_size,
+        )
+
+    counts, ids = read(requested)
+    total = _total(counts, filters)
+    num_pages = max(1, math.ceil(total / page_size))
+    page = min(requested, num_pages)
+    if page != requested:
+        counts, ids = read(page)
+        total = _total(counts, filters)
     orders: list[Order] = []
     if ids:
         orders = list(
