@@ -144,7 +144,7 @@ def test_a_tap_moves_the_card_at_once_and_another_wall_sees_it_within_one_poll(s
     entry = OutboxEntry.objects.get(receipt_id=9101)
     assert (entry.from_status, entry.to_status, entry.state) == ("IN_PROGRESS", "READY", "pending")
     assert entry.actor == grill.key_name
-    assert len(grill.bumps) == 1
+    assert len(set(_keys_sent(grill))) == 1  # one tap (resent with its key if a request failed)
     assert grill.errors == [] and expo.errors == []
 
 
@@ -198,7 +198,10 @@ def test_the_undo_offer_ends_after_its_seconds(screen):
     expect(page.locator("#bump-toast")).to_be_hidden(timeout=(seconds + 1.5) * 1000)
     page.keyboard.press("Backspace")  # too late: nothing happens
     page.wait_for_timeout(500)
-    assert len(page.bumps) == 1
+    # One tap, no undo: every POST is the tap itself (the page may resend it with its key if
+    # a request failed), and the outbox holds that one entry.
+    assert len(set(_keys_sent(page))) == 1 and all("to=READY" in b for b in page.bumps)
+    assert OutboxEntry.objects.filter(receipt_id=9131).count() == 1
     expect(in_column(page, "ready", 8131)).to_be_visible()
 
 
