@@ -146,12 +146,7 @@ def _searched_page(base: QuerySet[Order], *, filters: BoardFilters, page_size: i
     page = min(max(filters.page, 1), num_pages)
     start = (page - 1) * page_size
     ids = [h[0] for h in hits[start : start + page_size]]
-    orders: list[Order] = []
-    if ids:
-        orders = list(
-            with_names(Order.objects.filter(id__in=ids).only(*LIST_FIELDS)).order_by(*sort)
-        )
-    return _page(filters, orders, counts, total, page, num_pages, page_size)
+    return _page(filters, _orders_by_id(ids, sort), counts, total, page, num_pages, page_size)
 
 
 def _searched_rows_page(
@@ -180,12 +175,14 @@ def _searched_rows_page(
     if page != requested:
         counts, ids = read(page)
         total = _total(counts, filters)
-    orders: list[Order] = []
-    if ids:
-        orders = list(
-            with_names(Order.objects.filter(id__in=ids).only(*LIST_FIELDS)).order_by(*sort)
-        )
-    return _page(filters, orders, counts, total, page, num_pages, page_size)
+    return _page(filters, _orders_by_id(ids, sort), counts, total, page, num_pages, page_size)
+
+
+def _orders_by_id(ids: list[int], sort: tuple[str, ...]) -> list[Order]:
+    """A search's page: its orders by id, with their names, in the board's order."""
+    if not ids:
+        return []
+    return list(with_names(Order.objects.filter(id__in=ids).only(*LIST_FIELDS)).order_by(*sort))
 
 
 def _status_counts(base: QuerySet[Order], filters: BoardFilters) -> dict[str, int]:
