@@ -7,8 +7,9 @@ duplicated against what Clopos shows.
   ``PATCH /receipts/{id}``: receipt, order_status, when), ``patch_delay`` (the answer to a
   PATCH held back after the write is applied, so a drill can kill the deliverer in between),
   ``fault_on(kind, method, count)`` (the next PATCH, or the GET that re-reads a receipt just
-  written, answered with a fault). Only the sync process talks to Clopos, one request at a
-  time, so a fault queued as a request arrives is that request's.
+  written, answered with a fault, and the requests to that receipt after it). Requests are
+  served one at a time, so a fault queued as a request arrives is that request's, and the sync
+  loop's own requests in between (orders, receipt lists) never take one.
 - ``Tapper``: ``python -m tests.drills.bump tapper`` on the drill database, one JSON line per
   tap on stdin (``enqueue_bump``), one answer per line on stdout; ``at`` makes two tappers
   tap at the same instant. ``outbox_rows(env)``: every outbox entry, read in a subprocess.
@@ -70,6 +71,11 @@ class BumpClopos:
         # "PATCH" / "REREAD" -> [(kind, count)]: queued in the simulator when that request comes
         self._faults: dict[str, list[tuple[str, int]]] = defaultdict(list)
         self._reread: set[int] = set()  # receipts just written: their next GET is a re-read
+        # receipt -> (fault, requests left): a fault follows its receipt's requests only, so the
+        # sync loop's own requests in between (orders, receipts lists) never take one.
+        self._failing: dict[int, tuple[str, int]] = {}
+        # One request at a time: a fault queued in the simulator is answered to this request.
+        self._serial = threading.Lock()
         self._patch = sim.receipts.patch
         sim.receipts.patch = self._recorded_patch
         self._handle = server.httpd.api.handle
@@ -85,16 +91,11 @@ class BumpClopos:
     def _handled(self, method: str, target: str, headers: Any, body: bytes = b"", **kw: Any):
         match = re.search(r"/receipts/(\d+)$", target.split("?")[0])
         receipt_id = int(match.group(1)) if match else None
-        if receipt_id is not None:
-            with self._lock:
-                slot = "PATCH" if method == "PATCH" else None
-                if method == "GET" and receipt_id in self._reread:
-                    self._reread.discard(receipt_id)
-                    slot = "REREAD"
-                fault = self._faults[slot].pop(0) if slot and self._faults[slot] else None
+        with self._serial:
+            fault = self._fault_for(method, receipt_id) if receipt_id is not None else None
             if fault:
-                self.sim.inject(*fault)  # this request and the next count-1 (the retries)
-        answer = self._handle(method, target, headers, body, **kw)
+                self.sim.inject(fault, 1)
+            answer = self._handle(method, target, headers, body, **kw)
         if method == "PATCH" and receipt_id is not None and answer.status == 200:
             with self._lock:
                 self._reread.add(receipt_id)
@@ -102,10 +103,26 @@ class BumpClopos:
                 time.sleep(self.patch_delay)
         return answer
 
+    def _fault_for(self, method: str, receipt_id: int) -> str | None:
+        """The fault this request to ``receipt_id`` is answered with, if any."""
+        with self._lock:
+            slot = "PATCH" if method == "PATCH" else None
+            if method == "GET" and receipt_id in self._reread:
+                self._reread.discard(receipt_id)
+                slot = "REREAD"
+            if slot and self._faults[slot]:
+                self._failing[receipt_id] = self._faults[slot].pop(0)
+            if receipt_id not in self._failing:
+                return None
+            kind, left = self._failing.pop(receipt_id)
+            if left > 1:
+                self._failing[receipt_id] = (kind, left - 1)
+            return kind
+
     def fault_on(self, kind: str, slot: str = "PATCH", count: int = 1) -> None:
         """The next PATCH (``slot="PATCH"``) or re-read after an applied write (``"REREAD"``)
-        and the ``count - 1`` requests after it (the client's retries, then the outbox's next
-        attempt) answered with the fault ``kind``."""
+        and the ``count - 1`` requests to the same receipt after it (the client's retries, then
+        the outbox's next attempt) answered with the fault ``kind``."""
         with self._lock:
             self._faults[slot].append((kind, count))
 
@@ -113,6 +130,7 @@ class BumpClopos:
         """Faults armed or queued and not yet served."""
         with self._lock:
             armed = sum(count for faults in self._faults.values() for _, count in faults)
+            armed += sum(left for _, left in self._failing.values())
         return armed + self.sim.faults.pending()
 
     def writes_to(self, receipt_id: int) -> list[str]:
