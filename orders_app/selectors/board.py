@@ -175,6 +175,7 @@ def _searched_rows_page(
     if page != requested:
         counts, ids = read(page)
         total = _total(counts, filters)
+        num_pages = max(1, math.ceil(total / page_size))
     return _page(filters, _orders_by_id(ids, sort), counts, total, page, num_pages, page_size)
 
 
